@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel-version gates of xen_drm_zcopy, all in one place.
+ *
+ * The driver builds against Linux 6.1 ... 7.3. Every difference between
+ * those kernels that the code meets is hidden here behind a zcopy_* name, so
+ * that the rest of the driver reads as if written for one kernel. Keep the
+ * gates keyed on LINUX_VERSION_CODE (or a feature macro where one exists)
+ * and say which commit moved the API.
+ */
+#ifndef ZCOPY_COMPAT_H
+#define ZCOPY_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <drm/drm_gem.h>
+
+/*
+ * 6.13, cdd30ebb1b9f ("module: Convert symbol namespace to string literal"):
+ * the namespace argument became a string.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define ZCOPY_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
+#else
+#define ZCOPY_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
+#endif
+
+/* 6.14, cb2e1c2136f7 ("drm: remove driver date from struct drm_driver") */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
+#define ZCOPY_DRM_DATE(d)	.date = (d),
+#else
+#define ZCOPY_DRM_DATE(d)
+#endif
+
+/* 6.3, bc292ab00f6c ("mm: introduce vma->vm_flags wrapper functions") */
+static inline void zcopy_vm_flags_set(struct vm_area_struct *vma,
+				      vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+static inline void zcopy_vm_flags_clear(struct vm_area_struct *vma,
+					vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/*
+ * 6.15, b57aa47d39e9 ("drm/gem: Test for imported GEM buffers with helper"),
+ * backported to some stable trees; free paths must keep using
+ * obj->import_attach->dmabuf (the "use dma_buf from GEM object" conversions
+ * were reverted).
+ */
+static inline bool zcopy_gem_is_imported(const struct drm_gem_object *obj)
+{
+	return obj->import_attach;
+}
+
+#endif /* ZCOPY_COMPAT_H */

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xen_drm_zcopy: types shared by the files of the driver.
+ *
+ * See docs/design.md for the map of the driver and the lifetime rules.
+ */
+#ifndef ZCOPY_DRV_H
+#define ZCOPY_DRV_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include <drm/drm_device.h>
+#include <drm/drm_gem.h>
+
+#include <xen/grant_table.h>
+#include <xen/page.h>
+
+#include "zcopy_compat.h"
+
+#define ZCOPY_DRIVER_NAME	"xen_drm_zcopy"
+#define ZCOPY_DRIVER_DESC	"Xen zero-copy helper: grant refs <-> PRIME buffers"
+#define ZCOPY_DRIVER_DATE	"20261121"
+#define ZCOPY_DRIVER_MAJOR	2
+#define ZCOPY_DRIVER_MINOR	0
+
+/* Largest WAIT_FREE timeout: a display backend waits well under 3 s. */
+#define ZCOPY_MAX_WAIT_MS	60000
+
+/* Grants (4 KiB Xen pages) per kernel page: 1 on x86, 4 with 16K pages. */
+#define ZCOPY_GRANTS_PER_PAGE	XEN_PFN_PER_PAGE
+
+/* Module parameters (zcopy_drv.c) */
+extern unsigned int zcopy_max_refs;
+extern unsigned int zcopy_max_buffers;
+
+/**
+ * struct zcopy_device - the one DRM device of the driver
+ *
+ * Everything mutable the driver has lives here: there are no other globals.
+ */
+struct zcopy_device {
+	/** @drm: the DRM device, allocated with devm_drm_dev_alloc(). */
+	struct drm_device drm;
+	/** @pdev: parent platform device (64-bit DMA mask). */
+	struct platform_device *pdev;
+	/** @debugfs: our debugfs directory. */
+	struct dentry *debugfs;
+
+	/* Counters shown in debugfs (docs/design.md). */
+	atomic_long_t grants_mapped;
+	atomic_long_t grants_issued;
+	atomic_long_t pages_held;
+	atomic_long_t buffers;
+	atomic_long_t deferred;
+	atomic_long_t waiters;
+
+	/** @bufs_lock: protects @bufs and @next_buf_id. */
+	struct mutex bufs_lock;
+	/** @bufs: every live &struct zcopy_buf, for debugfs. */
+	struct list_head bufs;
+	/** @next_buf_id: id given to the next buffer (debugfs only). */
+	u32 next_buf_id;
+
+	/** @deferred_lock: protects @deferred_list. */
+	spinlock_t deferred_lock;
+	/** @deferred_list: imports whose grants the other end still maps. */
+	struct list_head deferred_list;
+	/** @deferred_work: retries ending the grants of @deferred_list. */
+	struct delayed_work deferred_work;
+};
+
+static inline struct zcopy_device *to_zcopy_device(struct drm_device *drm)
+{
+	return container_of(drm, struct zcopy_device, drm);
+}
+
+/**
+ * struct zcopy_client - per-open-file state that may outlive the file
+ *
+ * Buffers created through a file keep a reference, because a buffer (held
+ * by a dma-buf or an importer) can outlive the file that created it.
+ */
+struct zcopy_client {
+	/** @ref: one for the file, one per live buffer created through it. */
+	struct kref ref;
+	/** @tokens: wait id -> &struct zcopy_waiter, ids from 1. */
+	struct xarray tokens;
+	/** @next_id: cyclic allocation hint for @tokens. */
+	u32 next_id;
+	/** @salt: random upper half of this file's wait tokens. */
+	u32 salt;
+	/** @live_buffers: buffers created through this file and not freed. */
+	atomic_t live_buffers;
+};
+
+/**
+ * struct zcopy_waiter - what WAIT_FREE waits on
+ *
+ * Shared by the buffer and the waiting tasks; freed on the last reference.
+ */
+struct zcopy_waiter {
+	struct kref ref;
+	wait_queue_head_t wq;
+	/** @freed: set once the buffer and all its mappings are gone. */
+	bool freed;
+	/** @id: index in &zcopy_client.tokens. */
+	u32 id;
+};
+
+/**
+ * struct zcopy_map - foreign grants mapped for a FROM_REFS buffer
+ */
+struct zcopy_map {
+	/** @domid: the granting domain. */
+	domid_t domid;
+	/** @readonly: mapped with GNTMAP_readonly. */
+	bool readonly;
+	/** @nr_grants: number of grants (4 KiB each). */
+	unsigned int nr_grants;
+	/** @nr_pages: kernel pages, DIV_ROUND_UP(nr_grants, GRANTS_PER_PAGE). */
+	unsigned int nr_pages;
+	/** @pages: the unpopulated pages the grants are mapped onto. */
+	struct page **pages;
+	/** @refs: the grant references, @nr_grants of them. */
+	grant_ref_t *refs;
+	/** @handles: map handles, INVALID_GRANT_HANDLE where not mapped. */
+	grant_handle_t *handles;
+	/** @bus_addrs: dev_bus_addr of each mapping (GNTMAP_device_map). */
+	u64 *bus_addrs;
+};
+
+/**
+ * struct zcopy_import - a PRIME buffer of another driver, imported here
+ */
+struct zcopy_import {
+	/** @attach: our attachment to the exporter's dma-buf. */
+	struct dma_buf_attachment *attach;
+	/** @sgt: the mapping of @attach (DMA addresses for our device). */
+	struct sg_table *sgt;
+	/** @granted: TO_REFS was done (a second one gets -EBUSY). */
+	bool granted;
+	/** @domid: the domain the pages are granted to. */
+	domid_t domid;
+	/** @nr_refs: grant references issued for the data pages. */
+	unsigned int nr_refs;
+	/** @refs: the issued references, in page order. */
+	grant_ref_t *refs;
+	/** @nr_dir: page-directory pages (XEN_ZCOPY_TO_REFS_PGDIR), or 0. */
+	unsigned int nr_dir;
+	/** @dir_pages: the page-directory pages we allocated. */
+	struct page **dir_pages;
+	/** @dir_refs: grant references of @dir_pages. */
+	grant_ref_t *dir_refs;
+	/** @data_ofs: offset of the data in the first page. */
+	u32 data_ofs;
+};
+
+enum zcopy_buf_kind {
+	ZCOPY_BUF_FOREIGN,	/* FROM_REFS: foreign grants mapped here */
+	ZCOPY_BUF_IMPORTED,	/* PRIME import of another driver's buffer */
+};
+
+/**
+ * struct zcopy_buf - the GEM object of the driver
+ */
+struct zcopy_buf {
+	/** @base: the GEM object; owns the lifetime of everything below. */
+	struct drm_gem_object base;
+	/** @kind: which of @map and @imp is valid. */
+	enum zcopy_buf_kind kind;
+	/** @id: debugfs id. */
+	u32 id;
+	/** @link: entry in &zcopy_device.bufs. */
+	struct list_head link;
+	/** @client: the file state that created the buffer (a reference). */
+	struct zcopy_client *client;
+	/** @waiter: what WAIT_FREE waits on (FROM_REFS), or NULL. */
+	struct zcopy_waiter *waiter;
+	/** @data_ofs: offset of the data in the first page. */
+	u32 data_ofs;
+	/** @map: the foreign mapping (%ZCOPY_BUF_FOREIGN). */
+	struct zcopy_map *map;
+	/** @imp: the import (%ZCOPY_BUF_IMPORTED). */
+	struct zcopy_import *imp;
+
+	/** @vmap_lock: protects @vaddr, @vmap_count and @pv_vmap. */
+	struct mutex vmap_lock;
+	/** @vaddr: kernel mapping while @vmap_count > 0. */
+	void *vaddr;
+	/** @vmap_count: number of vmap users. */
+	unsigned int vmap_count;
+	/** @pv_vmap: PV-only state of the kernel mapping (zcopy_cpu_pv.c). */
+	void *pv_vmap;
+};
+
+static inline struct zcopy_buf *to_zcopy_buf(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct zcopy_buf, base);
+}
+
+static inline struct zcopy_device *zcopy_buf_dev(struct zcopy_buf *buf)
+{
+	return to_zcopy_device(buf->base.dev);
+}
+
+/* zcopy_drv.c */
+int zcopy_check_priv(void);
+int zcopy_check_domid(u64 domid);
+
+/* zcopy_ioctl.c: the new ioctls */
+int zcopy_ioctl_query(struct drm_device *drm, void *data, struct drm_file *file);
+int zcopy_ioctl_from_refs(struct drm_device *drm, void *data, struct drm_file *file);
+int zcopy_ioctl_wait_free(struct drm_device *drm, void *data, struct drm_file *file);
+
+/* zcopy_legacy.c: the 2018 ioctls */
+int zcopy_ioctl_dumb_from_refs(struct drm_device *drm, void *data, struct drm_file *file);
+int zcopy_ioctl_dumb_to_refs(struct drm_device *drm, void *data, struct drm_file *file);
+int zcopy_ioctl_dumb_wait_free(struct drm_device *drm, void *data, struct drm_file *file);
+
+/**
+ * struct zcopy_from_refs_args - validated FROM_REFS request
+ */
+struct zcopy_from_refs_args {
+	domid_t domid;
+	bool readonly;
+	unsigned int nr_grants;
+	/* user array of nr_grants refs, or NULL with a page directory */
+	const u32 __user *urefs;
+	/* first directory page ref, when urefs is NULL */
+	grant_ref_t gref_dir;
+	u32 data_ofs;
+};
+
+/* zcopy_gem.c */
+int zcopy_from_refs(struct drm_device *drm, struct drm_file *file,
+		    const struct zcopy_from_refs_args *args,
+		    u32 *handle, u64 *wait_token);
+struct drm_gem_object *zcopy_gem_prime_import(struct drm_device *drm,
+					      struct dma_buf *dma_buf);
+struct drm_gem_object *zcopy_gem_import_sg_table(struct drm_device *drm,
+						 struct dma_buf_attachment *attach,
+						 struct sg_table *sgt);
+
+/* zcopy_map.c */
+int zcopy_map_grants(struct zcopy_device *zdev, struct zcopy_map *map);
+void zcopy_unmap_grants(struct zcopy_device *zdev, struct zcopy_map *map);
+int zcopy_gntst_to_errno(s16 status);
+
+/* zcopy_export.c */
+struct dma_buf *zcopy_gem_export(struct drm_gem_object *obj, int flags);
+bool zcopy_is_our_dmabuf(struct dma_buf *dma_buf, struct drm_device *drm);
+int zcopy_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma);
+
+/* zcopy_cpu_pv.c: CPU mappings of foreign grants in a PV domain */
+int zcopy_pv_mmap(struct zcopy_buf *buf, struct vm_area_struct *vma);
+void *zcopy_pv_vmap(struct zcopy_buf *buf);
+void zcopy_pv_vunmap(struct zcopy_buf *buf, void *vaddr);
+
+/* zcopy_grant.c: TO_REFS and the release of imports */
+int zcopy_ioctl_to_refs(struct drm_device *drm, void *data, struct drm_file *file);
+
+/**
+ * struct zcopy_to_refs_args - validated TO_REFS request
+ */
+struct zcopy_to_refs_args {
+	u32 handle;
+	domid_t domid;
+	bool readonly;
+	bool pgdir;
+	unsigned int nr_refs;
+	u32 __user *urefs;	/* may be NULL with pgdir */
+	/* out */
+	grant_ref_t gref_dir;
+	u32 data_ofs;
+	u64 size;
+};
+
+int zcopy_to_refs(struct drm_device *drm, struct drm_file *file,
+		  struct zcopy_to_refs_args *args);
+void zcopy_import_release(struct zcopy_buf *buf);
+void zcopy_deferred_init(struct zcopy_device *zdev);
+void zcopy_deferred_fini(struct zcopy_device *zdev);
+
+/* zcopy_pgdir.c: displif page directories */
+int zcopy_pgdir_read(struct zcopy_device *zdev, domid_t domid,
+		     grant_ref_t gref_dir, unsigned int nr_refs,
+		     grant_ref_t *refs);
+int zcopy_pgdir_build(struct zcopy_device *zdev, struct zcopy_import *imp,
+		      domid_t domid);
+void zcopy_pgdir_free(struct zcopy_device *zdev, struct zcopy_import *imp);
+
+/* zcopy_wait.c */
+struct zcopy_client *zcopy_client_new(void);
+void zcopy_client_put(struct zcopy_client *client);
+int zcopy_waiter_new(struct zcopy_client *client, struct zcopy_waiter **out);
+void zcopy_waiter_signal(struct zcopy_client *client, struct zcopy_waiter *w);
+u64 zcopy_wait_token(struct zcopy_client *client, struct zcopy_waiter *w);
+int zcopy_wait_free(struct zcopy_device *zdev, struct zcopy_client *client,
+		    u64 token, bool legacy, u32 timeout_ms);
+
+/* zcopy_debugfs.c */
+void zcopy_debugfs_init(struct zcopy_device *zdev);
+void zcopy_debugfs_fini(struct zcopy_device *zdev);
+
+#endif /* ZCOPY_DRV_H */
