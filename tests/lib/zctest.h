@@ -16,6 +16,7 @@
 #ifndef ZCTEST_H
 #define ZCTEST_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,12 +33,15 @@ struct zc_ctx {
 
 typedef int (*zc_test_fn)(struct zc_ctx *ctx);
 void zc_register(const char *name, zc_test_fn fn);
+/* as zc_register, remembering where the case is: cases run (and --list
+ * prints them) in file name order, then source order */
+void zc_register_at(const char *name, zc_test_fn fn, const char *file, int line);
 
 #define ZC_TEST(fn)							\
 	static int fn(struct zc_ctx *ctx);				\
 	__attribute__((constructor)) static void zc_reg_##fn(void)	\
-	{ zc_register(#fn, fn); }					\
-	static int fn(struct zc_ctx *ctx)
+	{ zc_register_at(#fn, fn, __FILE__, __LINE__); }		\
+	static int fn(struct zc_ctx *ctx __attribute__((unused)))
 
 /* Diagnostics and checks: a failed check prints where and why, and fails. */
 void zc_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
