@@ -135,15 +135,9 @@ fi
 depmod -b "$R" "$KV"
 # the domU kernel: the ELF vmlinux inside the bzImage (xl create would
 # otherwise XZ-decompress it in dom0 user space: ~5 s per domain under TCG)
-python3 - "/boot/vmlinuz-$KV" "$OUT/vmlinux.xz" <<'PY'
-import sys
-d = open(sys.argv[1], 'rb').read()
-i = d.find(b'\xfd7zXZ\x00')
-assert i > 0, 'no XZ payload in the bzImage'
-open(sys.argv[2], 'wb').write(d[i:])
-PY
-xz -dc --single-stream "$OUT/vmlinux.xz" > "$R/boot/vmlinux"
-rm -f "$OUT/vmlinux.xz"
+off=$(LC_ALL=C grep -m1 -obUaP '\xfd7zXZ\x00' "/boot/vmlinuz-$KV" | LC_ALL=C cut -d: -f1 | sed -n 1p)
+[ -n "$off" ] || { echo "build.sh: no XZ payload in /boot/vmlinuz-$KV" >&2; exit 1; }
+{ tail -c +$((off + 1)) "/boot/vmlinuz-$KV" || true; } | xz -dc --single-stream > "$R/boot/vmlinux"   # tail: SIGPIPE
 cp "$OUT/domU.cpio" "$R/boot/domU.cpio"
 cp "$TOP/tests/vm/domU.cfg" "$R/etc/xen/domU.cfg"
 mkdir -p "$R/zc"

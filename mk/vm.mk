@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The Xen VM harness (tests/vm/, owner: harness):
+#   make check      build module + tests, boot Xen/dom0/domU under QEMU TCG, run
+#                   every test case; last line "N passed, N failed"
+#   make demo       the same system, running tests/demo/run-demo.sh in dom0
+#   make vm-shell   the same system with an interactive dom0 shell
+#   make tests      only build the test programs (build/tests/)
+# Knobs (environment): ZC_CASES=a,b ZC_TIMEOUT=s ZC_CASE_TIMEOUT=s ZC_VERBOSE=1 KV=...
+
+.PHONY: check demo vm-shell tests
+
+check:
+	@tests/vm/check.sh check
+
+demo:
+	@tests/vm/check.sh demo
+
+vm-shell:
+	@tests/vm/check.sh shell
+
+tests:
+	$(MAKE) -C tests
