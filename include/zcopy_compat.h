@@ -15,6 +15,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_prime.h>
 
 /*
  * 6.13, cdd30ebb1b9f ("module: Convert symbol namespace to string literal"):
@@ -31,6 +32,18 @@
 #define ZCOPY_DRM_DATE(d)	.date = (d),
 #else
 #define ZCOPY_DRM_DATE(d)
+#endif
+
+/*
+ * 6.6, "drm: Enable PRIME import/export for all drivers": before it the
+ * PRIME ioctls returned -ENOSYS unless the driver named the GEM helpers.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+#define ZCOPY_DRM_PRIME_FD_HOOKS \
+	.prime_handle_to_fd = drm_gem_prime_handle_to_fd, \
+	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,
+#else
+#define ZCOPY_DRM_PRIME_FD_HOOKS
 #endif
 
 /* 6.3, bc292ab00f6c ("mm: introduce vma->vm_flags wrapper functions") */

@@ -8,6 +8,7 @@
 #define ZCOPY_DRV_H
 
 #include <linux/atomic.h>
+#include <linux/iosys-map.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -20,6 +21,7 @@
 #include <drm/drm_device.h>
 #include <drm/drm_gem.h>
 
+#include <xen/features.h>
 #include <xen/grant_table.h>
 #include <xen/page.h>
 
@@ -77,6 +79,15 @@ struct zcopy_device {
 	struct delayed_work deferred_work;
 };
 
+/*
+ * A PV domain (no auto-translated physmap): foreign frames need grant PTE
+ * operations for CPU mappings and GNTMAP_device_map for the p2m.
+ */
+static inline bool zcopy_is_pv(void)
+{
+	return !xen_feature(XENFEAT_auto_translated_physmap);
+}
+
 static inline struct zcopy_device *to_zcopy_device(struct drm_device *drm)
 {
 	return container_of(drm, struct zcopy_device, drm);
@@ -113,6 +124,8 @@ struct zcopy_waiter {
 	bool freed;
 	/** @id: index in &zcopy_client.tokens. */
 	u32 id;
+	/** @waiting: tasks currently in WAIT_FREE on this token (debugfs). */
+	atomic_t waiting;
 };
 
 /**
@@ -135,6 +148,19 @@ struct zcopy_map {
 	grant_handle_t *handles;
 	/** @bus_addrs: dev_bus_addr of each mapping (GNTMAP_device_map). */
 	u64 *bus_addrs;
+	/**
+	 * @op_pages: per grant, the kernel page it is mapped into (each page
+	 * repeats %ZCOPY_GRANTS_PER_PAGE times): gnttab_map_refs() and
+	 * gnttab_unmap_refs() index their pages[] per operation.
+	 */
+	struct page **op_pages;
+	/**
+	 * @unmap_ops: prepared at map time for the grants that mapped, so
+	 * that the free path cannot fail on an allocation.
+	 */
+	struct gnttab_unmap_grant_ref *unmap_ops;
+	/** @nr_mapped: grants currently mapped (all of them once created). */
+	unsigned int nr_mapped;
 };
 
 /**
@@ -199,7 +225,27 @@ struct zcopy_buf {
 	unsigned int vmap_count;
 	/** @pv_vmap: PV-only state of the kernel mapping (zcopy_cpu_pv.c). */
 	void *pv_vmap;
+
+	/** @flags: ZCOPY_BUF_F_* (debugfs, mmap policy). */
+	u32 flags;
+	/** @attach_lock: protects @attachments and @importers. */
+	struct mutex attach_lock;
+	/** @attachments: &struct zcopy_attach of our exported dma-buf. */
+	struct list_head attachments;
+	/** @importers: number of entries in @attachments. */
+	unsigned int importers;
 };
+
+#define ZCOPY_BUF_F_READONLY	BIT(0)	/* mapped (FROM_REFS) read-only */
+#define ZCOPY_BUF_F_PGDIR	BIT(1)	/* refs came from a page directory */
+#define ZCOPY_BUF_F_DUMB	BIT(2)	/* created with dumb geometry */
+#define ZCOPY_BUF_F_LEGACY	BIT(3)	/* created by a 2018 ioctl */
+
+/* GEM size of a FROM_REFS buffer: the GEM core wants whole kernel pages. */
+static inline size_t zcopy_gem_size(unsigned int nr_grants)
+{
+	return round_up((size_t)nr_grants * XEN_PAGE_SIZE, PAGE_SIZE);
+}
 
 static inline struct zcopy_buf *to_zcopy_buf(struct drm_gem_object *obj)
 {
@@ -219,6 +265,7 @@ int zcopy_check_domid(u64 domid);
 int zcopy_ioctl_query(struct drm_device *drm, void *data, struct drm_file *file);
 int zcopy_ioctl_from_refs(struct drm_device *drm, void *data, struct drm_file *file);
 int zcopy_ioctl_wait_free(struct drm_device *drm, void *data, struct drm_file *file);
+int zcopy_dumb_geometry(u32 width, u32 height, u32 bpp, u32 *pitch, u64 *size);
 
 /* zcopy_legacy.c: the 2018 ioctls */
 int zcopy_ioctl_dumb_from_refs(struct drm_device *drm, void *data, struct drm_file *file);
@@ -237,9 +284,30 @@ struct zcopy_from_refs_args {
 	/* first directory page ref, when urefs is NULL */
 	grant_ref_t gref_dir;
 	u32 data_ofs;
+	/* ZCOPY_BUF_F_* to record on the buffer */
+	u32 flags;
 };
 
-/* zcopy_gem.c */
+/*
+ * zcopy_gem.c
+ *
+ * zcopy_buf_create() makes a GEM object of our driver (funcs set, on the
+ * debugfs list, counted in "buffers"); zcopy_buf_destroy() is the last step
+ * of its life: drm_gem_object_release() and kfree().
+ *
+ * Free path of a %ZCOPY_BUF_IMPORTED object: the GEM free callback takes the
+ * buffer off the debugfs list (and out of "buffers"), then calls
+ * zcopy_import_release(buf) (zcopy_grant.c), which owns the rest: end the
+ * grants (deferring while the other end maps them), release the attachment
+ * and the dma-buf (drm_prime_gem_destroy(&buf->base, buf->imp->sgt)), free
+ * buf->imp and finally call zcopy_buf_destroy(buf), now or from the
+ * deferred work.
+ */
+struct zcopy_buf *zcopy_buf_create(struct zcopy_device *zdev,
+				   enum zcopy_buf_kind kind, size_t size);
+void zcopy_buf_destroy(struct zcopy_buf *buf);
+int zcopy_buf_vmap(struct zcopy_buf *buf, struct iosys_map *map);
+void zcopy_buf_vunmap(struct zcopy_buf *buf, struct iosys_map *map);
 int zcopy_from_refs(struct drm_device *drm, struct drm_file *file,
 		    const struct zcopy_from_refs_args *args,
 		    u32 *handle, u64 *wait_token);
@@ -259,7 +327,13 @@ struct dma_buf *zcopy_gem_export(struct drm_gem_object *obj, int flags);
 bool zcopy_is_our_dmabuf(struct dma_buf *dma_buf, struct drm_device *drm);
 int zcopy_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma);
 
-/* zcopy_cpu_pv.c: CPU mappings of foreign grants in a PV domain */
+/*
+ * zcopy_cpu_pv.c: CPU mappings of foreign grants in a PV domain.
+ * zcopy_pv_vmap()/zcopy_pv_vunmap() are called with buf->vmap_lock held.
+ * zcopy_pv_cpu_supported() tells QUERY (XEN_ZCOPY_CAP_MMAP/VMAP) and the
+ * mmap/vmap paths whether they are implemented.
+ */
+bool zcopy_pv_cpu_supported(void);
 int zcopy_pv_mmap(struct zcopy_buf *buf, struct vm_area_struct *vma);
 void *zcopy_pv_vmap(struct zcopy_buf *buf);
 void zcopy_pv_vunmap(struct zcopy_buf *buf, void *vaddr);

@@ -7,6 +7,12 @@
 
 #include "zcopy_drv.h"
 
+/* "core" placeholder, for QUERY caps: true once mmap/vmap below work */
+bool zcopy_pv_cpu_supported(void)
+{
+	return false;
+}
+
 int zcopy_pv_mmap(struct zcopy_buf *buf, struct vm_area_struct *vma)
 {
 	return -EOPNOTSUPP;

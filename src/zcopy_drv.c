@@ -114,6 +114,7 @@ static const struct drm_driver zcopy_driver = {
 	.ioctls			= zcopy_ioctls,
 	.num_ioctls		= ARRAY_SIZE(zcopy_ioctls),
 	.fops			= &zcopy_fops,
+	ZCOPY_DRM_PRIME_FD_HOOKS
 	.gem_prime_import	= zcopy_gem_prime_import,
 	.gem_prime_import_sg_table = zcopy_gem_import_sg_table,
 	.name			= ZCOPY_DRIVER_NAME,

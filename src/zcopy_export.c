@@ -1,26 +1,303 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xen_drm_zcopy: dma-buf export
+ * xen_drm_zcopy: dma-buf export of FROM_REFS buffers
  *
- * STUB: placeholder so that the module builds; to be written.
+ * Our own dma_buf_ops instead of the DRM PRIME helpers, because:
+ * - each importer gets its own sg table, built with one entry per kernel
+ *   page: in a PV domain the machine frames of neighbouring pages are not
+ *   contiguous and swiotlb-xen would bounce a multi-page segment;
+ * - the table covers exactly the buffer's size (a multiple of 4 KiB), never
+ *   the unbacked tail of a 16K/64K page;
+ * - CPU access (mmap, vmap) of foreign frames needs grant operations in a
+ *   PV domain (zcopy_cpu_pv.c);
+ * - a read-only buffer is exported read-only.
+ *
+ * The dma-buf holds a reference to the GEM object (drm_gem_dmabuf_export()),
+ * and a user mapping holds the dma-buf file, so the grants stay mapped
+ * until the last handle, fd, attachment and mapping are gone.
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/fcntl.h>
+#include <linux/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include <drm/drm_prime.h>
 
 #include "zcopy_drv.h"
 
-struct dma_buf *zcopy_gem_export(struct drm_gem_object *obj, int flags)
+/**
+ * struct zcopy_attach - per-attachment state of our dma-buf
+ */
+struct zcopy_attach {
+	/** @link: entry in &zcopy_buf.attachments. */
+	struct list_head link;
+	/** @attach: the dma-buf core's attachment. */
+	struct dma_buf_attachment *attach;
+	/** @sgt: the mapping for @attach->dev, or NULL while unmapped. */
+	struct sg_table *sgt;
+	/** @dir: direction of @sgt. */
+	enum dma_data_direction dir;
+};
+
+static struct zcopy_buf *zcopy_dmabuf_buf(struct dma_buf *dma_buf)
 {
-	return ERR_PTR(-EOPNOTSUPP);
+	return to_zcopy_buf(dma_buf->priv);
 }
 
-bool zcopy_is_our_dmabuf(struct dma_buf *dma_buf, struct drm_device *drm)
+static int zcopy_dmabuf_attach(struct dma_buf *dma_buf,
+			       struct dma_buf_attachment *attach)
 {
-	return false;
+	struct zcopy_buf *buf = zcopy_dmabuf_buf(dma_buf);
+	struct zcopy_attach *za = kzalloc(sizeof(*za), GFP_KERNEL);
+
+	if (!za)
+		return -ENOMEM;
+	za->attach = attach;
+	za->dir = DMA_NONE;
+	attach->priv = za;
+
+	mutex_lock(&buf->attach_lock);
+	list_add_tail(&za->link, &buf->attachments);
+	buf->importers++;
+	mutex_unlock(&buf->attach_lock);
+	return 0;
 }
 
+static void zcopy_dmabuf_detach(struct dma_buf *dma_buf,
+				struct dma_buf_attachment *attach)
+{
+	struct zcopy_buf *buf = zcopy_dmabuf_buf(dma_buf);
+	struct zcopy_attach *za = attach->priv;
+
+	mutex_lock(&buf->attach_lock);
+	/* the core unmaps before detaching; be safe if an importer did not */
+	if (WARN_ON(za->sgt)) {
+		dma_unmap_sgtable(attach->dev, za->sgt, za->dir, 0);
+		sg_free_table(za->sgt);
+		kfree(za->sgt);
+	}
+	list_del(&za->link);
+	buf->importers--;
+	mutex_unlock(&buf->attach_lock);
+	attach->priv = NULL;
+	kfree(za);
+}
+
+/* An sg table of @buf's pages, one entry per kernel page, size bytes. */
+static struct sg_table *zcopy_buf_sgt(struct zcopy_buf *buf, size_t size)
+{
+	struct zcopy_map *map = buf->map;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int i;
+	int ret;
+
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table(sgt, map->nr_pages, GFP_KERNEL);
+	if (ret) {
+		kfree(sgt);
+		return ERR_PTR(ret);
+	}
+	for_each_sgtable_sg(sgt, sg, i) {
+		size_t len = min_t(size_t, PAGE_SIZE, size - (size_t)i * PAGE_SIZE);
+
+		sg_set_page(sg, map->pages[i], len, 0);
+	}
+	return sgt;
+}
+
+static struct sg_table *zcopy_dmabuf_map(struct dma_buf_attachment *attach,
+					 enum dma_data_direction dir)
+{
+	struct zcopy_buf *buf = zcopy_dmabuf_buf(attach->dmabuf);
+	struct zcopy_attach *za = attach->priv;
+	struct sg_table *sgt;
+	int ret;
+
+	if (buf->map->readonly && dir != DMA_TO_DEVICE &&
+	    dir != DMA_BIDIRECTIONAL)
+		return ERR_PTR(-EACCES);
+
+	mutex_lock(&buf->attach_lock);
+	if (za->sgt) {
+		/* one mapping per attachment; the DRM importers map once */
+		sgt = ERR_PTR(-EBUSY);
+		goto out;
+	}
+	sgt = zcopy_buf_sgt(buf, attach->dmabuf->size);
+	if (IS_ERR(sgt))
+		goto out;
+	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
+	if (ret) {
+		sg_free_table(sgt);
+		kfree(sgt);
+		sgt = ERR_PTR(ret);
+		goto out;
+	}
+	za->sgt = sgt;
+	za->dir = dir;
+out:
+	mutex_unlock(&buf->attach_lock);
+	return sgt;
+}
+
+static void zcopy_dmabuf_unmap(struct dma_buf_attachment *attach,
+			       struct sg_table *sgt,
+			       enum dma_data_direction dir)
+{
+	struct zcopy_buf *buf = zcopy_dmabuf_buf(attach->dmabuf);
+	struct zcopy_attach *za = attach->priv;
+
+	mutex_lock(&buf->attach_lock);
+	if (!WARN_ON(za->sgt != sgt)) {
+		za->sgt = NULL;
+		za->dir = DMA_NONE;
+	}
+	mutex_unlock(&buf->attach_lock);
+	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
+/* CPU access brackets: sync every importer's mapping, as udmabuf does. */
+static int zcopy_dmabuf_begin_cpu(struct dma_buf *dma_buf,
+				  enum dma_data_direction dir)
+{
+	struct zcopy_buf *buf = zcopy_dmabuf_buf(dma_buf);
+	struct zcopy_attach *za;
+
+	mutex_lock(&buf->attach_lock);
+	list_for_each_entry(za, &buf->attachments, link)
+		if (za->sgt)
+			dma_sync_sgtable_for_cpu(za->attach->dev, za->sgt, dir);
+	mutex_unlock(&buf->attach_lock);
+	return 0;
+}
+
+static int zcopy_dmabuf_end_cpu(struct dma_buf *dma_buf,
+				enum dma_data_direction dir)
+{
+	struct zcopy_buf *buf = zcopy_dmabuf_buf(dma_buf);
+	struct zcopy_attach *za;
+
+	mutex_lock(&buf->attach_lock);
+	list_for_each_entry(za, &buf->attachments, link)
+		if (za->sgt)
+			dma_sync_sgtable_for_device(za->attach->dev, za->sgt,
+						    dir);
+	mutex_unlock(&buf->attach_lock);
+	return 0;
+}
+
+/**
+ * zcopy_gem_mmap - map a FROM_REFS buffer into user space
+ * @obj: the buffer
+ * @vma: the new mapping, whose vm_file (the dma-buf) keeps @obj alive
+ *
+ * Return: 0, -EACCES for a writable mapping of a read-only buffer,
+ * -EOPNOTSUPP where foreign frames cannot be mapped yet, or another errno.
+ */
 int zcopy_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 {
-	return -EOPNOTSUPP;
+	struct zcopy_buf *buf = to_zcopy_buf(obj);
+
+	if (buf->kind != ZCOPY_BUF_FOREIGN || !buf->map)
+		return -EOPNOTSUPP;
+	if (buf->map->readonly) {
+		/* Xen would fault the write; refuse it up front, for good */
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		zcopy_vm_flags_clear(vma, VM_MAYWRITE);
+	}
+	zcopy_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+
+	if (zcopy_is_pv()) {
+		/* a plain PTE to a foreign frame is refused by Xen in PV */
+		if (!zcopy_pv_cpu_supported())
+			return -EOPNOTSUPP;
+		return zcopy_pv_mmap(buf, vma);
+	}
+	return vm_map_pages(vma, buf->map->pages, buf->map->nr_pages);
+}
+
+static int zcopy_dmabuf_mmap(struct dma_buf *dma_buf, struct vm_area_struct *vma)
+{
+	return zcopy_gem_mmap(dma_buf->priv, vma);
+}
+
+static int zcopy_dmabuf_vmap(struct dma_buf *dma_buf, struct iosys_map *map)
+{
+	return zcopy_buf_vmap(zcopy_dmabuf_buf(dma_buf), map);
+}
+
+static void zcopy_dmabuf_vunmap(struct dma_buf *dma_buf, struct iosys_map *map)
+{
+	zcopy_buf_vunmap(zcopy_dmabuf_buf(dma_buf), map);
+}
+
+static const struct dma_buf_ops zcopy_dmabuf_ops = {
+	.attach			= zcopy_dmabuf_attach,
+	.detach			= zcopy_dmabuf_detach,
+	.map_dma_buf		= zcopy_dmabuf_map,
+	.unmap_dma_buf		= zcopy_dmabuf_unmap,
+	.release		= drm_gem_dmabuf_release,
+	.begin_cpu_access	= zcopy_dmabuf_begin_cpu,
+	.end_cpu_access		= zcopy_dmabuf_end_cpu,
+	.mmap			= zcopy_dmabuf_mmap,
+	.vmap			= zcopy_dmabuf_vmap,
+	.vunmap			= zcopy_dmabuf_vunmap,
+};
+
+/**
+ * zcopy_is_our_dmabuf - was @dma_buf exported by this driver on @drm?
+ * @dma_buf: any dma-buf
+ * @drm: our device
+ *
+ * Return: true for a buffer of ours (self-import returns the same object).
+ */
+bool zcopy_is_our_dmabuf(struct dma_buf *dma_buf, struct drm_device *drm)
+{
+	struct drm_gem_object *obj;
+
+	if (dma_buf->ops != &zcopy_dmabuf_ops)
+		return false;
+	obj = dma_buf->priv;
+	return obj->dev == drm;
+}
+
+/**
+ * zcopy_gem_export - &drm_gem_object_funcs.export
+ * @obj: the buffer
+ * @flags: file flags from PRIME_HANDLE_TO_FD
+ *
+ * Only FROM_REFS buffers are exported (an import is re-exported by its
+ * own driver). The DRM core installs the fd afterwards; nothing here
+ * touches the dma-buf after returning it.
+ *
+ * Return: the dma-buf or an ERR_PTR.
+ */
+struct dma_buf *zcopy_gem_export(struct drm_gem_object *obj, int flags)
+{
+	struct zcopy_buf *buf = to_zcopy_buf(obj);
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+
+	if (buf->kind != ZCOPY_BUF_FOREIGN || !buf->map)
+		return ERR_PTR(-EINVAL);
+
+	exp_info.ops = &zcopy_dmabuf_ops;
+	/* exactly the grants: never the unbacked tail of a large page */
+	exp_info.size = (size_t)buf->map->nr_grants * XEN_PAGE_SIZE;
+	exp_info.flags = flags;
+	if (buf->map->readonly)
+		exp_info.flags = (flags & ~O_ACCMODE) | O_RDONLY;
+	exp_info.priv = obj;
+	exp_info.resv = obj->resv;
+
+	return drm_gem_dmabuf_export(obj->dev, &exp_info);
 }

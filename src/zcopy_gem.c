@@ -2,31 +2,353 @@
 /*
  * xen_drm_zcopy: GEM objects
  *
- * STUB: placeholder so that the module builds; to be written.
+ * A FROM_REFS buffer is created completely (grants mapped, wait token
+ * allocated, on the debugfs list) before its GEM handle is published, and
+ * the handle is created last: once it exists, another thread may close it,
+ * so nothing touches the object afterwards. Any earlier failure either
+ * unwinds by hand (before the object exists) or drops the only reference,
+ * and the free path undoes exactly what was set up. That closes the 2018
+ * driver's use-after-free on a failed handle creation.
  */
 
+#include <linux/dma-buf.h>
 #include <linux/err.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 
+#include <drm/drm_file.h>
 #include <drm/drm_prime.h>
+#include <drm/drm_print.h>
 
 #include "zcopy_drv.h"
 
+static void zcopy_gem_free(struct drm_gem_object *obj);
+static int zcopy_gem_vmap(struct drm_gem_object *obj, struct iosys_map *map);
+static void zcopy_gem_vunmap(struct drm_gem_object *obj, struct iosys_map *map);
+
+/*
+ * No .mmap: user space maps a buffer through its dma-buf fd (our
+ * dma_buf_ops.mmap); the driver has no ioctl that hands out a GEM mmap
+ * offset, so a mapping through the DRM fd cannot be asked for.
+ */
+static const struct drm_gem_object_funcs zcopy_gem_funcs = {
+	.free	= zcopy_gem_free,
+	.export	= zcopy_gem_export,
+	.vmap	= zcopy_gem_vmap,
+	.vunmap	= zcopy_gem_vunmap,
+};
+
+/**
+ * zcopy_buf_create - a new GEM object of the driver
+ * @zdev: the device
+ * @kind: foreign mapping or import
+ * @size: GEM size, a multiple of PAGE_SIZE
+ *
+ * The object is on the debugfs list and counted in "buffers"; dropping its
+ * last reference runs the free path of @kind.
+ *
+ * Return: the buffer or ERR_PTR(-ENOMEM).
+ */
+struct zcopy_buf *zcopy_buf_create(struct zcopy_device *zdev,
+				   enum zcopy_buf_kind kind, size_t size)
+{
+	struct zcopy_buf *buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	buf->kind = kind;
+	buf->base.funcs = &zcopy_gem_funcs;
+	drm_gem_private_object_init(&zdev->drm, &buf->base, size);
+	mutex_init(&buf->vmap_lock);
+	mutex_init(&buf->attach_lock);
+	INIT_LIST_HEAD(&buf->attachments);
+
+	mutex_lock(&zdev->bufs_lock);
+	buf->id = ++zdev->next_buf_id;
+	list_add_tail(&buf->link, &zdev->bufs);
+	mutex_unlock(&zdev->bufs_lock);
+	atomic_long_inc(&zdev->buffers);
+	return buf;
+}
+
+/* Take @buf off the debugfs list and out of the "buffers" counter. */
+static void zcopy_buf_unlist(struct zcopy_buf *buf)
+{
+	struct zcopy_device *zdev = zcopy_buf_dev(buf);
+
+	mutex_lock(&zdev->bufs_lock);
+	list_del(&buf->link);
+	mutex_unlock(&zdev->bufs_lock);
+	atomic_long_dec(&zdev->buffers);
+}
+
+/**
+ * zcopy_buf_destroy - the last step of a buffer's life
+ * @buf: a buffer already off the list (its GEM free callback ran)
+ */
+void zcopy_buf_destroy(struct zcopy_buf *buf)
+{
+	WARN_ON(buf->vmap_count || buf->importers);
+	drm_gem_object_release(&buf->base);
+	mutex_destroy(&buf->attach_lock);
+	mutex_destroy(&buf->vmap_lock);
+	kfree(buf);
+}
+
+static void zcopy_map_free(struct zcopy_map *map)
+{
+	if (!map)
+		return;
+	kvfree(map->refs);
+	kfree(map);
+}
+
+static void zcopy_gem_free(struct drm_gem_object *obj)
+{
+	struct zcopy_buf *buf = to_zcopy_buf(obj);
+	struct zcopy_device *zdev = zcopy_buf_dev(buf);
+	struct zcopy_client *client = buf->client;
+
+	zcopy_buf_unlist(buf);
+
+	if (buf->kind == ZCOPY_BUF_IMPORTED) {
+		/* zcopy_grant.c finishes the object, maybe later */
+		zcopy_import_release(buf);
+		return;
+	}
+
+	/* every mapping and attachment is gone: unmap (sleeps), free pages */
+	if (buf->map) {
+		zcopy_unmap_grants(zdev, buf->map);
+		zcopy_map_free(buf->map);
+		buf->map = NULL;
+	}
+	if (client)
+		atomic_dec(&client->live_buffers);
+	/* counters are final now: a woken waiter may check them */
+	if (buf->waiter)
+		zcopy_waiter_signal(client, buf->waiter);
+	zcopy_buf_destroy(buf);
+	if (client)
+		zcopy_client_put(client);
+}
+
+/**
+ * zcopy_from_refs - FROM_REFS and DUMB_FROM_REFS: map grants into a buffer
+ * @drm: the device
+ * @file: the caller; gets the handle, and the wait token in its table
+ * @args: validated arguments
+ * @handle: out, GEM handle
+ * @wait_token: out, token for WAIT_FREE (the legacy wait_handle is its id)
+ *
+ * Return: 0 or a negative errno (docs/design.md).
+ */
 int zcopy_from_refs(struct drm_device *drm, struct drm_file *file,
 		    const struct zcopy_from_refs_args *args,
 		    u32 *handle, u64 *wait_token)
 {
-	return -EOPNOTSUPP;
+	struct zcopy_device *zdev = to_zcopy_device(drm);
+	struct zcopy_client *client = file->driver_priv;
+	struct zcopy_waiter *w;
+	struct zcopy_map *map;
+	struct zcopy_buf *buf;
+	u64 token;
+	int ret;
+
+	if (atomic_inc_return(&client->live_buffers) > zcopy_max_buffers) {
+		ret = -EMFILE;
+		goto out_live;
+	}
+
+	map = kzalloc(sizeof(*map), GFP_KERNEL);
+	if (!map) {
+		ret = -ENOMEM;
+		goto out_live;
+	}
+	map->domid = args->domid;
+	map->readonly = args->readonly;
+	map->nr_grants = args->nr_grants;
+	map->refs = kvcalloc(args->nr_grants, sizeof(*map->refs), GFP_KERNEL);
+	if (!map->refs) {
+		ret = -ENOMEM;
+		goto out_map;
+	}
+	if (args->urefs) {
+		BUILD_BUG_ON(sizeof(*map->refs) != sizeof(u32));
+		if (copy_from_user(map->refs, args->urefs,
+				   array_size(args->nr_grants, sizeof(u32)))) {
+			ret = -EFAULT;
+			goto out_map;
+		}
+	} else {
+		ret = zcopy_pgdir_read(zdev, args->domid, args->gref_dir,
+				       args->nr_grants, map->refs);
+		if (ret)
+			goto out_map;
+	}
+
+	ret = zcopy_map_grants(zdev, map);
+	if (ret)
+		goto out_map;
+
+	buf = zcopy_buf_create(zdev, ZCOPY_BUF_FOREIGN,
+			       zcopy_gem_size(args->nr_grants));
+	if (IS_ERR(buf)) {
+		ret = PTR_ERR(buf);
+		zcopy_unmap_grants(zdev, map);
+		goto out_map;
+	}
+	/* from here on the free path undoes everything */
+	buf->map = map;
+	buf->data_ofs = args->data_ofs;
+	buf->flags = args->flags;
+	kref_get(&client->ref);
+	buf->client = client;
+
+	ret = zcopy_waiter_new(client, &w);
+	if (ret)
+		goto out_put;
+	buf->waiter = w;
+	token = zcopy_wait_token(client, w);
+
+	/* last: once the handle exists, another thread may close it */
+	ret = drm_gem_handle_create(file, &buf->base, handle);
+	drm_gem_object_put(&buf->base);
+	if (ret)
+		return ret;
+	*wait_token = token;
+	return 0;
+
+out_put:
+	drm_gem_object_put(&buf->base);
+	return ret;
+out_map:
+	zcopy_map_free(map);
+out_live:
+	atomic_dec(&client->live_buffers);
+	return ret;
 }
 
+/**
+ * zcopy_gem_prime_import - &drm_driver.gem_prime_import
+ * @drm: the device
+ * @dma_buf: the dma-buf to import
+ *
+ * Our own dma-buf comes back as the same GEM object (a new reference),
+ * without attaching to ourselves. Anything else is imported as the DRM
+ * core would (attach with our device, map, gem_prime_import_sg_table).
+ *
+ * Return: the GEM object or an ERR_PTR.
+ */
 struct drm_gem_object *zcopy_gem_prime_import(struct drm_device *drm,
 					      struct dma_buf *dma_buf)
 {
-	return ERR_PTR(-EOPNOTSUPP);
+	if (zcopy_is_our_dmabuf(dma_buf, drm)) {
+		struct drm_gem_object *obj = dma_buf->priv;
+
+		drm_gem_object_get(obj);
+		return obj;
+	}
+	return drm_gem_prime_import(drm, dma_buf);
 }
 
+/**
+ * zcopy_gem_import_sg_table - &drm_driver.gem_prime_import_sg_table
+ * @drm: the device
+ * @attach: our attachment to the other driver's dma-buf
+ * @sgt: its mapping for our device
+ *
+ * Creates the %ZCOPY_BUF_IMPORTED object that TO_REFS grants; the DRM core
+ * sets import_attach afterwards. zcopy_import_release() tears it down.
+ *
+ * Return: the GEM object or an ERR_PTR.
+ */
 struct drm_gem_object *zcopy_gem_import_sg_table(struct drm_device *drm,
 						 struct dma_buf_attachment *attach,
 						 struct sg_table *sgt)
 {
-	return ERR_PTR(-EOPNOTSUPP);
+	struct zcopy_device *zdev = to_zcopy_device(drm);
+	size_t size = attach->dmabuf->size;
+	struct zcopy_import *imp;
+	struct zcopy_buf *buf;
+
+	if (!size || size != PAGE_ALIGN(size))
+		return ERR_PTR(-EINVAL);
+	imp = kzalloc(sizeof(*imp), GFP_KERNEL);
+	if (!imp)
+		return ERR_PTR(-ENOMEM);
+	buf = zcopy_buf_create(zdev, ZCOPY_BUF_IMPORTED, size);
+	if (IS_ERR(buf)) {
+		kfree(imp);
+		return ERR_CAST(buf);
+	}
+	imp->attach = attach;
+	imp->sgt = sgt;
+	buf->imp = imp;
+	return &buf->base;
+}
+
+/* vmap of the buffer for the kernel: GEM helpers and dma_buf_vmap() */
+int zcopy_buf_vmap(struct zcopy_buf *buf, struct iosys_map *map)
+{
+	void *vaddr;
+	int ret = 0;
+
+	if (buf->kind != ZCOPY_BUF_FOREIGN || !buf->map)
+		return -EOPNOTSUPP;
+
+	mutex_lock(&buf->vmap_lock);
+	if (buf->vmap_count) {
+		buf->vmap_count++;
+		iosys_map_set_vaddr(map, buf->vaddr);
+		goto out;
+	}
+	if (zcopy_is_pv()) {
+		/* Xen refuses a plain PTE to a foreign frame in PV */
+		if (!zcopy_pv_cpu_supported()) {
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
+		vaddr = zcopy_pv_vmap(buf);
+	} else {
+		vaddr = vmap(buf->map->pages, buf->map->nr_pages, VM_MAP,
+			     buf->map->readonly ? PAGE_KERNEL_RO : PAGE_KERNEL);
+	}
+	if (!vaddr) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	buf->vaddr = vaddr;
+	buf->vmap_count = 1;
+	iosys_map_set_vaddr(map, vaddr);
+out:
+	mutex_unlock(&buf->vmap_lock);
+	return ret;
+}
+
+void zcopy_buf_vunmap(struct zcopy_buf *buf, struct iosys_map *map)
+{
+	mutex_lock(&buf->vmap_lock);
+	if (WARN_ON(!buf->vmap_count || map->vaddr != buf->vaddr))
+		goto out;
+	if (--buf->vmap_count)
+		goto out;
+	if (zcopy_is_pv())
+		zcopy_pv_vunmap(buf, buf->vaddr);
+	else
+		vunmap(buf->vaddr);
+	buf->vaddr = NULL;
+out:
+	mutex_unlock(&buf->vmap_lock);
+}
+
+static int zcopy_gem_vmap(struct drm_gem_object *obj, struct iosys_map *map)
+{
+	return zcopy_buf_vmap(to_zcopy_buf(obj), map);
+}
+
+static void zcopy_gem_vunmap(struct drm_gem_object *obj, struct iosys_map *map)
+{
+	zcopy_buf_vunmap(to_zcopy_buf(obj), map);
 }
