@@ -110,9 +110,13 @@ zc_scan() {
 	xl dmesg -c >> $ZC_XENLOG 2>/dev/null
 	hits=$ZC_RUN/hits
 	: > $hits
-	zc_new $ZC_KMSG ZC_OFF_K | sed 's/^[^;]*;//' | grep -E "$ZC_KPAT" | sed 's/^/dom0: /' >> $hits
-	zc_new $ZC_DOMULOG ZC_OFF_U | grep -E "$ZC_KPAT" | sed 's/^/domU: /' >> $hits
-	zc_new $ZC_XENLOG ZC_OFF_X | grep -E "$ZC_XPAT" | sed 's/^/xen: /' >> $hits
+	# (zc_new must not run in a pipeline: its offset update would be lost)
+	zc_new $ZC_KMSG ZC_OFF_K > $ZC_RUN/new
+	sed 's/^[^;]*;//' $ZC_RUN/new | grep -E "$ZC_KPAT" | sed 's/^/dom0: /' >> $hits
+	zc_new $ZC_DOMULOG ZC_OFF_U > $ZC_RUN/new
+	grep -E "$ZC_KPAT" $ZC_RUN/new | sed 's/^/domU: /' >> $hits
+	zc_new $ZC_XENLOG ZC_OFF_X > $ZC_RUN/new
+	grep -E "$ZC_XPAT" $ZC_RUN/new | sed 's/^/xen: /' >> $hits
 	[ -s $hits ] || return 0
 	head -20 $hits | sed 's/^/# log: /'
 	return 1
