@@ -8,6 +8,7 @@
  *
  * op                          payload
  *   ping                      -
+ *   reset                     N         release all N objects (between cases)
  *   grant N SEED TO RO        ID REF... (or @K: refs in out/0..K-1)
  *   check ID SEED OFS LEN     -         allocation/mapping holds the pattern
  *                                       of SEED at OFS (pattern byte 0 at OFS)
@@ -204,6 +205,16 @@ static int serve(char *op, char *args, char *out, size_t outlen)
 	out[0] = 0;
 	if (!strcmp(op, "ping"))
 		return 0;
+	if (!strcmp(op, "reset")) {	/* between cases: drop everything */
+		for (r = 0, id = 0; r < MAX_OBJS; r++)
+			if (objs[r].id) {
+				zc_gnt_free(&objs[r].g);
+				objs[r].id = 0;
+				id++;
+			}
+		snprintf(out, outlen, "%d", id);
+		return 0;
+	}
 	if (!strcmp(op, "grant")) {
 		if (sscanf(args, "%u %u %d %d", &n, &seed, &peer, &ro) != 4)
 			goto usage;

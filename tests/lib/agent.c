@@ -237,3 +237,12 @@ int zc_agent_try_write(struct zc_ctx *ctx, int id)
 		return -1;
 	return atoi(out) ? 1 : 0;
 }
+
+int zc_agent_reset(struct zc_ctx *ctx)
+{
+	char out[64];
+
+	if (agent_call(ctx, out, sizeof(out), "reset"))
+		return -1;
+	return atoi(out);
+}

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "zctest.h"
+#include "zc_priv.h"
 
 struct zc_case {
 	const char *name;
@@ -156,8 +157,9 @@ static int run_forked(const struct zc_case *c, int domu, unsigned int timeout_s)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: zctest --list\n"
-		   "       zctest [--domu ID] [--timeout SEC] [NAME...]\n"
-		   "Runs the named cases (all when none given), one verdict line each.\n");
+		   "       zctest [--domu ID] [--timeout SEC] [--reset-agent] [NAME...]\n"
+		   "Runs the named cases (all when none given), one verdict line each.\n"
+		   "--reset-agent: after each case, the domU agent drops what it holds.\n");
 }
 
 int main(int argc, char **argv)
@@ -165,6 +167,7 @@ int main(int argc, char **argv)
 	int i, j, domu = -1, list = 0, pass = 0, fail = 0, skip = 0;
 	unsigned int timeout_s = 120;
 	int nofork = getenv("ZC_NOFORK") && *getenv("ZC_NOFORK") == '1';
+	int reset_agent = 0;
 	char **names;
 	int nnames = 0;
 
@@ -175,6 +178,8 @@ int main(int argc, char **argv)
 			list = 1;
 		} else if (!strcmp(argv[i], "--domu") && i + 1 < argc) {
 			domu = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--reset-agent")) {
+			reset_agent = 1;
 		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			timeout_s = (unsigned int)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -215,6 +220,14 @@ int main(int argc, char **argv)
 		}
 		rc = nofork ? run_one(&cases[i], domu) :
 			      run_forked(&cases[i], domu, timeout_s);
+		if (reset_agent && domu >= 0) {
+			struct zc_ctx ctx = { .domu = domu, .name = cases[i].name };
+			int left = zc_agent_reset(&ctx);
+
+			if (left > 0)
+				printf("# agent: released %d object(s) %s left behind\n",
+				       left, cases[i].name);
+		}
 		if (rc == ZC_PASS)
 			pass++;
 		else if (rc == ZC_SKIP)

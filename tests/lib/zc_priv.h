@@ -41,6 +41,10 @@ int zc_xs_wait(struct zc_xs *xs, int timeout_ms);
 #define ZC_XS_DIR "data/zc"
 #define ZC_REFS_INLINE 400	/* refs per xenstore value (payload max 4096) */
 
+struct zc_ctx;
+/* release everything the agent holds; returns how many objects, or -1 */
+int zc_agent_reset(struct zc_ctx *ctx);
+
 /* gntalloc / gntdev, one device fd per object so closing it releases all */
 struct zc_gnt {
 	int fd;

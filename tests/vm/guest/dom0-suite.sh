@@ -47,11 +47,14 @@ if [ "$1" = --demo ]; then
 	if [ ! -e $DEMO ]; then
 		zc_say "demo: tests/demo/run-demo.sh does not exist yet"
 		verdict demo fail
-	elif sh $DEMO "${ZC_DOMU:--1}"; then
-		zc_scan > $ZC_RUN/demo.diag && verdict demo ok || verdict demo fail $ZC_RUN/demo.diag
 	else
-		zc_scan > $ZC_RUN/demo.diag
-		verdict demo fail $ZC_RUN/demo.diag
+		# the demo's own output is what the user came for: show all of it
+		{ sh $DEMO "${ZC_DOMU:--1}"; echo $? > $ZC_RUN/demo.rc; } 2>&1 |
+			while IFS= read -r l; do zc_say "  $l"; done
+		res=ok
+		[ "$(cat $ZC_RUN/demo.rc)" = 0 ] || { res=fail; echo "# run-demo.sh exited with status $(cat $ZC_RUN/demo.rc)" > $ZC_RUN/demo.diag; }
+		zc_scan >> $ZC_RUN/demo.diag || res=fail
+		verdict demo $res $ZC_RUN/demo.diag
 	fi
 else
 	# ------------------------------------------------------------ cases
@@ -61,7 +64,7 @@ else
 	for c in $CASES; do
 		out=$ZC_RUN/case.out
 		zc_log "case $c"
-		timeout -s KILL $CASE_TIMEOUT zctest --domu "${ZC_DOMU:--1}" "$c" > $out 2>&1
+		timeout -s KILL $((CASE_TIMEOUT + 30)) zctest --timeout $CASE_TIMEOUT --domu "${ZC_DOMU:--1}" --reset-agent "$c" > $out 2>&1
 		rc=$?
 		sed 's/^/  /' $out	# full output in the serial log
 		line=$(grep -E "^(not )?ok - $c( |\$)" $out | tail -1)
