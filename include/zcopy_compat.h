@@ -14,6 +14,7 @@
 #include <linux/version.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/swiotlb.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_prime.h>
 
@@ -76,6 +77,26 @@ static inline void zcopy_vm_flags_clear(struct vm_area_struct *vma,
 static inline bool zcopy_gem_is_imported(const struct drm_gem_object *obj)
 {
 	return obj->import_attach;
+}
+
+/*
+ * Is @paddr inside a swiotlb bounce buffer of @dev? TO_REFS must not grant
+ * a bounce buffer instead of the exporter's pages.
+ * 6.12, "swiotlb: reduce swiotlb pool lookups": is_swiotlb_buffer() became
+ * swiotlb_find_pool(). With CONFIG_SWIOTLB_DYNAMIC (6.6+) the pool lookup is
+ * not exported: answer conservatively whether @dev ever bounced anything.
+ */
+static inline bool zcopy_is_swiotlb_buffer(struct device *dev, phys_addr_t paddr)
+{
+#if !IS_ENABLED(CONFIG_SWIOTLB)
+	return false;
+#elif IS_ENABLED(CONFIG_SWIOTLB_DYNAMIC)
+	return READ_ONCE(dev->dma_uses_io_tlb);
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	return swiotlb_find_pool(dev, paddr);
+#else
+	return is_swiotlb_buffer(dev, paddr);
+#endif
 }
 
 #endif /* ZCOPY_COMPAT_H */

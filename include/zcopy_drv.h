@@ -187,6 +187,19 @@ struct zcopy_import {
 	grant_ref_t *dir_refs;
 	/** @data_ofs: offset of the data in the first page. */
 	u32 data_ofs;
+	/** @readonly: the grants are read-only. */
+	bool readonly;
+	/**
+	 * @busy: bit 0 set while TO_REFS runs and once it succeeded (or left
+	 * grants behind), so that a concurrent or second call gets -EBUSY.
+	 */
+	unsigned long busy;
+	/** @buf: the GEM object, set when its release is deferred. */
+	struct zcopy_buf *buf;
+	/** @deferred_link: entry in &zcopy_device.deferred_list. */
+	struct list_head deferred_link;
+	/** @deferred_tries: release attempts made from the deferred work. */
+	unsigned int deferred_tries;
 };
 
 enum zcopy_buf_kind {

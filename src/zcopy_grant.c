@@ -1,36 +1,475 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xen_drm_zcopy: TO_REFS: granting imported buffers
+ * xen_drm_zcopy: TO_REFS (granting the pages of an imported PRIME buffer to
+ * another domain) and the release of imports.
  *
- * STUB: placeholder so that the module builds; to be written.
+ * The frames are taken from the DMA addresses of our own attachment, never
+ * from sg_page(): the pages behind an importer's sg table belong to the
+ * exporter, and dma-buf deliberately mangles those pointers. Our platform
+ * device has no IOMMU, so its DMA addresses are bus (machine) addresses.
+ *
+ * Release follows XSA-396: foreign access is ended before the exporter gets
+ * its pages back, and a page the other domain still maps is kept (the whole
+ * import moves to the device's deferred list) until that domain unmaps it.
  */
+
+#include <linux/device.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
+#include <linux/err.h>
+#include <linux/mm.h>
+#include <linux/platform_device.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include <drm/drm_device.h>
 #include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+
+#include <xen/grant_table.h>
+#include <xen/page.h>
+
+#include <xen_zcopy_drm.h>
 
 #include "zcopy_drv.h"
 
-int zcopy_ioctl_to_refs(struct drm_device *drm, void *data, struct drm_file *file)
+/* Deferred release: first retry after 100 ms, then back off to 5 s. */
+#define ZCOPY_DEFER_MIN_MS	100
+#define ZCOPY_DEFER_MAX_MS	5000
+
+/*
+ * End every grant of @imp that is still issued, data and directory. A grant
+ * the other domain still maps stays issued. Return true when none is left,
+ * after freeing the ref arrays and the directory pages.
+ */
+static bool zcopy_import_revoke(struct zcopy_device *zdev,
+				struct zcopy_import *imp)
 {
-	return -EOPNOTSUPP;
+	unsigned int i, left = 0;
+
+	for (i = 0; i < imp->nr_refs; i++) {
+		if (imp->refs[i] == INVALID_GRANT_REF)
+			continue;
+		if (gnttab_try_end_foreign_access(imp->refs[i])) {
+			imp->refs[i] = INVALID_GRANT_REF;
+			atomic_long_dec(&zdev->grants_issued);
+		} else {
+			left++;
+		}
+	}
+	for (i = 0; i < imp->nr_dir; i++) {
+		if (imp->dir_refs[i] == INVALID_GRANT_REF)
+			continue;
+		if (gnttab_try_end_foreign_access(imp->dir_refs[i])) {
+			imp->dir_refs[i] = INVALID_GRANT_REF;
+			atomic_long_dec(&zdev->grants_issued);
+		} else {
+			left++;
+		}
+	}
+	if (left)
+		return false;
+
+	kvfree(imp->refs);
+	imp->refs = NULL;
+	imp->nr_refs = 0;
+	zcopy_pgdir_free(zdev, imp);
+	return true;
 }
 
-int zcopy_to_refs(struct drm_device *drm, struct drm_file *file,
-		  struct zcopy_to_refs_args *args)
+/*
+ * Every grant ended: give the exporter its buffer back (unmap, detach, put,
+ * as drm_prime_gem_destroy() does), free @imp and end the GEM object.
+ */
+static void zcopy_import_finish(struct zcopy_buf *buf, struct zcopy_import *imp)
 {
-	return -EOPNOTSUPP;
+	struct dma_buf_attachment *attach = imp->attach;
+	struct dma_buf *dma_buf = attach->dmabuf;
+
+	dma_buf_unmap_attachment_unlocked(attach, imp->sgt, DMA_BIDIRECTIONAL);
+	dma_buf_detach(dma_buf, attach);
+	dma_buf_put(dma_buf);
+	kfree(imp);
+	zcopy_buf_destroy(buf);
 }
 
+static unsigned long zcopy_defer_delay(unsigned int tries)
+{
+	unsigned int ms = ZCOPY_DEFER_MIN_MS << min(tries, 6u);
+
+	return msecs_to_jiffies(min(ms, (unsigned int)ZCOPY_DEFER_MAX_MS));
+}
+
+/*
+ * The GEM free of an imported buffer (already off the debugfs list): end
+ * the grants, then release the attachment and the object, now or later.
+ */
 void zcopy_import_release(struct zcopy_buf *buf)
 {
+	struct zcopy_device *zdev = zcopy_buf_dev(buf);
+	struct zcopy_import *imp = buf->imp;
+
+	if (!imp) {
+		zcopy_buf_destroy(buf);
+		return;
+	}
+	buf->imp = NULL;
+
+	if (zcopy_import_revoke(zdev, imp)) {
+		zcopy_import_finish(buf, imp);
+		return;
+	}
+
+	/*
+	 * The other domain still maps a page: handing it back to the exporter
+	 * now would let that domain read or write memory reused by someone
+	 * else. Keep the attachment (and so the pages) until it unmaps.
+	 */
+	imp->buf = buf;
+	imp->deferred_tries = 0;
+	atomic_long_inc(&zdev->deferred);
+	spin_lock(&zdev->deferred_lock);
+	list_add_tail(&imp->deferred_link, &zdev->deferred_list);
+	mod_delayed_work(system_wq, &zdev->deferred_work,
+			 zcopy_defer_delay(0));
+	spin_unlock(&zdev->deferred_lock);
+}
+
+static void zcopy_deferred_run(struct work_struct *work)
+{
+	struct zcopy_device *zdev = container_of(to_delayed_work(work),
+						 struct zcopy_device,
+						 deferred_work);
+	unsigned long delay = zcopy_defer_delay(~0u);
+	struct zcopy_import *imp, *tmp;
+	LIST_HEAD(todo);
+
+	spin_lock(&zdev->deferred_lock);
+	list_splice_init(&zdev->deferred_list, &todo);
+	spin_unlock(&zdev->deferred_lock);
+
+	list_for_each_entry_safe(imp, tmp, &todo, deferred_link) {
+		if (zcopy_import_revoke(zdev, imp)) {
+			list_del(&imp->deferred_link);
+			zcopy_import_finish(imp->buf, imp);
+			atomic_long_dec(&zdev->deferred);
+			continue;
+		}
+		imp->deferred_tries++;
+		delay = min(delay, zcopy_defer_delay(imp->deferred_tries));
+	}
+
+	spin_lock(&zdev->deferred_lock);
+	list_splice(&todo, &zdev->deferred_list);
+	/* A release that raced with us has already armed the work sooner. */
+	if (!list_empty(&zdev->deferred_list) &&
+	    !delayed_work_pending(&zdev->deferred_work))
+		schedule_delayed_work(&zdev->deferred_work, delay);
+	spin_unlock(&zdev->deferred_lock);
 }
 
 void zcopy_deferred_init(struct zcopy_device *zdev)
 {
 	spin_lock_init(&zdev->deferred_lock);
 	INIT_LIST_HEAD(&zdev->deferred_list);
+	INIT_DELAYED_WORK(&zdev->deferred_work, zcopy_deferred_run);
 }
 
 void zcopy_deferred_fini(struct zcopy_device *zdev)
 {
+	struct zcopy_import *imp, *tmp;
+	unsigned int leaked = 0;
+	LIST_HEAD(todo);
+
+	cancel_delayed_work_sync(&zdev->deferred_work);
+
+	spin_lock(&zdev->deferred_lock);
+	list_splice_init(&zdev->deferred_list, &todo);
+	spin_unlock(&zdev->deferred_lock);
+
+	list_for_each_entry_safe(imp, tmp, &todo, deferred_link) {
+		list_del(&imp->deferred_link);
+		if (zcopy_import_revoke(zdev, imp)) {
+			zcopy_import_finish(imp->buf, imp);
+			atomic_long_dec(&zdev->deferred);
+			continue;
+		}
+		/*
+		 * Never hand a page another domain still maps back to its
+		 * exporter: leak the attachment, its mapping, the dma-buf
+		 * reference and the GEM object for good. The attachment
+		 * names our device, so keep the device alive too (dma-buf
+		 * debugfs prints it).
+		 */
+		get_device(imp->attach->dev);
+		leaked++;
+	}
+	if (leaked)
+		pr_warn(ZCOPY_DRIVER_NAME ": %u imported buffer(s) still mapped by another domain at unload: leaked\n",
+			leaked);
+}
+
+/*
+ * The 4 KiB frames of the import, from the DMA addresses of our attachment.
+ * The sg table must describe the buffer exactly: data may start at an
+ * offset in the first frame (reported as data_ofs), every later segment
+ * starts on a frame and every segment but the last ends on one, and the
+ * segments add up to the dma-buf size. Returns the number of frames, with
+ * @gfns (kvmalloc'ed, the caller frees) and @data_ofs filled in.
+ */
+static int zcopy_import_frames(struct zcopy_buf *buf, unsigned long **gfns,
+			       u32 *data_ofs)
+{
+	struct zcopy_import *imp = buf->imp;
+	struct device *dev = &zcopy_buf_dev(buf)->pdev->dev;
+	struct sg_table *sgt = imp->sgt;
+	size_t size = imp->attach->dmabuf->size;
+	unsigned int nr, n = 0, i;
+	struct scatterlist *sg;
+	unsigned long *frames;
+	u64 total = 0;
+	u32 ofs;
+
+	if (!sgt || !sgt->nents)
+		return -EINVAL;
+	ofs = sg_dma_address(sgt->sgl) & ~XEN_PAGE_MASK;
+	/* The CPU view of the offset must agree with the DMA view. */
+	if ((sgt->sgl->offset & ~XEN_PAGE_MASK) != ofs)
+		return -EINVAL;
+	if (size > (u64)UINT_MAX * XEN_PAGE_SIZE - ofs)
+		return -EINVAL;
+	nr = DIV_ROUND_UP(ofs + size, XEN_PAGE_SIZE);
+
+	frames = kvmalloc_array(nr, sizeof(*frames), GFP_KERNEL);
+	if (!frames)
+		return -ENOMEM;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		dma_addr_t addr = sg_dma_address(sg);
+		unsigned int len = sg_dma_len(sg);
+		dma_addr_t a, end = addr + len;
+
+		if (!len || (i && (addr & ~XEN_PAGE_MASK)) ||
+		    (i + 1 < sgt->nents && (end & ~XEN_PAGE_MASK)))
+			goto inval;
+		total += len;
+		if (total > size)
+			goto inval;
+
+		for (a = addr & XEN_PAGE_MASK; a < end; a += XEN_PAGE_SIZE) {
+			unsigned long bfn = XEN_PFN_DOWN(dma_to_phys(dev, a));
+			unsigned long pfn = bfn_to_pfn(bfn);
+
+			if (n >= nr)
+				goto inval;
+			/*
+			 * swiotlb-xen bounces a multi-page segment whose
+			 * machine frames are not contiguous (and anything
+			 * with swiotlb=force): the DMA address then names a
+			 * bounce buffer, not the exporter's page, and that
+			 * buffer is reused after the next unmap.
+			 */
+			if (zcopy_is_swiotlb_buffer(dev, (phys_addr_t)pfn << XEN_PAGE_SHIFT))
+				goto inval;
+			/*
+			 * Only our own frames can be granted: a frame that is
+			 * not in our p2m (a foreign mapping in a PV domain)
+			 * does not round-trip.
+			 */
+			if (pfn_to_bfn(pfn) != bfn)
+				goto inval;
+			frames[n++] = pfn_to_gfn(pfn);
+		}
+	}
+	if (total != size || n != nr)
+		goto inval;
+
+	*gfns = frames;
+	*data_ofs = ofs;
+	return nr;
+
+inval:
+	kvfree(frames);
+	return -EINVAL;
+}
+
+/*
+ * Grant @n frames to @domid, writing the refs to @refs. The grant-table
+ * helpers count in u16, so allocate in chunks. On failure the grants made
+ * so far stay in @refs (the rest is INVALID_GRANT_REF) for the caller to end.
+ */
+static int zcopy_grant_frames(struct zcopy_device *zdev, grant_ref_t *refs,
+			      const unsigned long *gfns, unsigned int n,
+			      domid_t domid, bool readonly)
+{
+	unsigned int done = 0, i;
+
+	for (i = 0; i < n; i++)
+		refs[i] = INVALID_GRANT_REF;
+
+	while (done < n) {
+		unsigned int chunk = min_t(unsigned int, n - done, U16_MAX);
+		grant_ref_t head;
+		int ret;
+
+		/* Fails with -ENOSPC once the table cannot grow: no waiting. */
+		ret = gnttab_alloc_grant_references(chunk, &head);
+		if (ret)
+			return ret;
+		for (i = 0; i < chunk; i++, done++) {
+			int ref = gnttab_claim_grant_reference(&head);
+
+			gnttab_grant_foreign_access_ref(ref, domid, gfns[done],
+							readonly);
+			refs[done] = ref;
+			atomic_long_inc(&zdev->grants_issued);
+		}
+		gnttab_free_grant_references(head);
+	}
+	return 0;
+}
+
+/*
+ * Undo a failed TO_REFS. The refs were not handed out yet, but another
+ * domain can guess and map them: what cannot be ended stays recorded, the
+ * import counts as granted, and its release defers like any other.
+ */
+static void zcopy_to_refs_undo(struct zcopy_device *zdev,
+			       struct zcopy_buf *buf)
+{
+	struct zcopy_import *imp = buf->imp;
+
+	if (zcopy_import_revoke(zdev, imp)) {
+		imp->granted = false;
+		buf->data_ofs = 0;
+		imp->data_ofs = 0;
+		clear_bit(0, &imp->busy);
+	}
+}
+
+int zcopy_to_refs(struct drm_device *drm, struct drm_file *file,
+		  struct zcopy_to_refs_args *args)
+{
+	struct zcopy_device *zdev = to_zcopy_device(drm);
+	struct drm_gem_object *obj;
+	struct zcopy_import *imp;
+	unsigned long *gfns = NULL;
+	struct zcopy_buf *buf;
+	u32 data_ofs;
+	int nr, ret;
+
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+	buf = to_zcopy_buf(obj);
+	/* FROM_REFS buffers and self-imports are ours, not imports. */
+	if (buf->kind != ZCOPY_BUF_IMPORTED || !buf->imp) {
+		ret = -EINVAL;
+		goto out_put;
+	}
+	imp = buf->imp;
+
+	/* Granted, or being granted by another thread: once only. */
+	if (test_and_set_bit(0, &imp->busy)) {
+		ret = -EBUSY;
+		goto out_put;
+	}
+
+	nr = zcopy_import_frames(buf, &gfns, &data_ofs);
+	if (nr < 0) {
+		ret = nr;
+		goto out_idle;
+	}
+	if (nr != args->nr_refs) {
+		ret = -EINVAL;
+		goto out_idle;
+	}
+
+	imp->refs = kvmalloc_array(nr, sizeof(*imp->refs), GFP_KERNEL);
+	if (!imp->refs) {
+		ret = -ENOMEM;
+		goto out_idle;
+	}
+	imp->nr_refs = nr;
+	imp->domid = args->domid;
+	imp->readonly = args->readonly;
+	imp->data_ofs = data_ofs;
+	buf->data_ofs = data_ofs;
+	imp->granted = true;
+
+	ret = zcopy_grant_frames(zdev, imp->refs, gfns, nr, args->domid,
+				 args->readonly);
+	if (ret)
+		goto out_undo;
+
+	args->gref_dir = 0;
+	if (args->pgdir) {
+		ret = zcopy_pgdir_build(zdev, imp, args->domid);
+		if (ret)
+			goto out_undo;
+		args->gref_dir = imp->dir_refs[0];
+	}
+
+	if (args->urefs &&
+	    copy_to_user(args->urefs, imp->refs, nr * sizeof(*imp->refs))) {
+		ret = -EFAULT;
+		goto out_undo;
+	}
+
+	args->data_ofs = data_ofs;
+	args->size = imp->attach->dmabuf->size;
+	ret = 0;
+	goto out_free;
+
+out_idle:
+	clear_bit(0, &imp->busy);
+	goto out_free;
+out_undo:
+	args->gref_dir = 0;
+	zcopy_to_refs_undo(zdev, buf);
+out_free:
+	kvfree(gfns);
+out_put:
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+int zcopy_ioctl_to_refs(struct drm_device *drm, void *data,
+			struct drm_file *file)
+{
+	struct drm_xen_zcopy_to_refs *req = data;
+	struct zcopy_to_refs_args args = {};
+	int ret;
+
+	ret = zcopy_check_priv();
+	if (ret)
+		return ret;
+
+	if (req->flags & ~XEN_ZCOPY_TO_REFS_FLAGS)
+		return -EINVAL;
+	if (req->reserved[0] || req->reserved[1])
+		return -EINVAL;
+	if (zcopy_check_domid(req->domid))
+		return -EINVAL;
+	if (!req->num_refs || req->num_refs > zcopy_max_refs)
+		return -EINVAL;
+	if (!req->refs && !(req->flags & XEN_ZCOPY_TO_REFS_PGDIR))
+		return -EINVAL;
+
+	args.handle = req->handle;
+	args.domid = req->domid;
+	args.readonly = req->flags & XEN_ZCOPY_TO_REFS_READ_ONLY;
+	args.pgdir = req->flags & XEN_ZCOPY_TO_REFS_PGDIR;
+	args.nr_refs = req->num_refs;
+	args.urefs = u64_to_user_ptr(req->refs);
+
+	ret = zcopy_to_refs(drm, file, &args);
+	if (ret)
+		return ret;
+
+	req->gref_dir = args.gref_dir;
+	req->data_ofs = args.data_ofs;
+	req->size = args.size;
+	return 0;
 }

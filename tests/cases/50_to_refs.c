@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * TO_REFS: grant the pages of an imported PRIME buffer (a vgem dumb buffer)
+ * to the test domU, which maps them with gntdev; data checked both ways,
+ * read-only grants, page directories, every bad input, and the XSA-396
+ * release: a buffer freed while the domU still maps it is kept (counter
+ * "deferred") until the domU unmaps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <xf86drm.h>
+
+#include <xen_zcopy_drm.h>
+
+#include "zctest.h"
+
+#define PG 4096u
+
+#define NEED_DOMU(ctx)							\
+	do {								\
+		if ((ctx)->domu < 0) {					\
+			zc_diag("needs the test domU (--domu ID)");	\
+			return ZC_SKIP;					\
+		}							\
+	} while (0)
+
+/* A check that fails the case but still runs its cleanup. */
+#define CK(cond, ...)							\
+	do {								\
+		if (!(cond)) {						\
+			zc_diag("%s:%d: check failed: %s", __FILE__,	\
+				__LINE__, #cond);			\
+			zc_diag(__VA_ARGS__);				\
+			rc = ZC_FAIL;					\
+			goto out;					\
+		}							\
+	} while (0)
+
+/* errno of an ioctl, 0 on success */
+static int zc_err(int fd, unsigned long req, void *arg)
+{
+	return zc_ioctl(fd, req, arg) ? errno : 0;
+}
+
+/* A vgem dumb buffer, imported into our device. */
+struct vbuf {
+	int vgem, zc;		/* device fds (not owned) */
+	uint32_t vhandle;	/* vgem handle */
+	int fd;			/* its dma-buf */
+	uint32_t handle;	/* handle on our device */
+	uint64_t size;
+	unsigned char *map;	/* vgem mmap of the whole buffer */
+};
+
+static void vbuf_free(struct vbuf *b)
+{
+	struct drm_gem_close cl = { 0 };
+
+	if (b->map && b->map != MAP_FAILED)
+		munmap(b->map, b->size);
+	b->map = NULL;
+	if (b->handle) {
+		cl.handle = b->handle;
+		zc_ioctl(b->zc, DRM_IOCTL_GEM_CLOSE, &cl);
+		b->handle = 0;
+	}
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+	if (b->vhandle) {
+		cl.handle = b->vhandle;
+		zc_ioctl(b->vgem, DRM_IOCTL_GEM_CLOSE, &cl);
+		b->vhandle = 0;
+	}
+}
+
+/* width x height at 32 bpp: size = width * 4 * height */
+static int vbuf_new(struct vbuf *b, int vgem, int zc, unsigned int width,
+		    unsigned int height)
+{
+	struct drm_mode_create_dumb cd = { .width = width, .height = height, .bpp = 32 };
+	struct drm_mode_map_dumb md = { 0 };
+
+	memset(b, 0, sizeof(*b));
+	b->vgem = vgem;
+	b->zc = zc;
+	b->fd = -1;
+	if (zc_ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &cd)) {
+		zc_diag("vgem CREATE_DUMB: %s", zc_errname(errno));
+		return -1;
+	}
+	b->vhandle = cd.handle;
+	b->size = cd.size;
+	if (drmPrimeHandleToFD(vgem, cd.handle, DRM_CLOEXEC | DRM_RDWR, &b->fd)) {
+		zc_diag("vgem PRIME_HANDLE_TO_FD: %s", zc_errname(errno));
+		goto err;
+	}
+	if (drmPrimeFDToHandle(zc, b->fd, &b->handle)) {
+		zc_diag("PRIME_FD_TO_HANDLE on xen_drm_zcopy: %s", zc_errname(errno));
+		b->handle = 0;
+		goto err;
+	}
+	md.handle = cd.handle;
+	if (zc_ioctl(vgem, DRM_IOCTL_MODE_MAP_DUMB, &md)) {
+		zc_diag("vgem MAP_DUMB: %s", zc_errname(errno));
+		goto err;
+	}
+	b->map = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, vgem,
+		      md.offset);
+	if (b->map == MAP_FAILED) {
+		zc_diag("vgem mmap: %s", zc_errname(errno));
+		b->map = NULL;
+		goto err;
+	}
+	return 0;
+err:
+	vbuf_free(b);
+	return -1;
+}
+
+/* vgem's primary node: render nodes refuse MODE_CREATE_DUMB */
+static int open_vgem_card(void)
+{
+	int fd = drmOpen("vgem", NULL);
+
+	if (fd < 0) {
+		errno = fd < -1 ? -fd : ENODEV;
+		return -1;
+	}
+	return fd;
+}
+
+static int open_both(int *vgem, int *zc)
+{
+	*vgem = open_vgem_card();
+	*zc = zc_open_render();
+	if (*vgem < 0 || *zc < 0) {
+		zc_diag("open: vgem %d, xen_drm_zcopy %d: %s", *vgem, *zc,
+			zc_errname(errno));
+		if (*vgem >= 0)
+			close(*vgem);
+		if (*zc >= 0)
+			close(*zc);
+		return -1;
+	}
+	return 0;
+}
+
+static void close_both(int vgem, int zc)
+{
+	close(zc);
+	close(vgem);
+}
+
+static void to_refs_req(struct drm_xen_zcopy_to_refs *r, uint32_t handle,
+			int domid, uint32_t *refs, uint32_t n, uint32_t flags)
+{
+	memset(r, 0, sizeof(*r));
+	r->flags = flags;
+	r->domid = (uint32_t)domid;
+	r->refs = (uintptr_t)refs;
+	r->num_refs = n;
+	r->handle = handle;
+}
+
+/* TO_REFS to the domU, data checked by the domU, then written back. */
+ZC_TEST(to_refs_vgem_both_ways)
+{
+	struct drm_xen_zcopy_to_refs r;
+	struct vbuf b = { .fd = -1 };
+	uint32_t *refs = NULL;
+	int vgem, zc, id = 0, rc = ZC_PASS;
+	unsigned int n, i;
+
+	NEED_DOMU(ctx);
+	if (open_both(&vgem, &zc))
+		return ZC_FAIL;
+	/* 640x100x4 = 62.5 pages -> 63 pages in vgem's rounding */
+	CK(!vbuf_new(&b, vgem, zc, 640, 100), "vgem buffer");
+	n = (unsigned int)(b.size / PG);
+	refs = calloc(n, sizeof(*refs));
+	CK(refs, "oom");
+	zc_fill(b.map, b.size, 501);
+
+	to_refs_req(&r, b.handle, ctx->domu, refs, n, 0);
+	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS: %s",
+	   zc_errname(errno));
+	CK(r.size == b.size && r.data_ofs == 0 && r.gref_dir == 0,
+	   "size %llu (want %llu) data_ofs %u gref_dir %u",
+	   (unsigned long long)r.size, (unsigned long long)b.size, r.data_ofs,
+	   r.gref_dir);
+	for (i = 0; i < n; i++)
+		CK(refs[i] != 0, "ref %u is 0", i);
+	CK(zc_counter("grants_issued") == n, "grants_issued %ld, want %u",
+	   zc_counter("grants_issued"), n);
+
+	CK(!zc_agent_map(ctx, 0, refs, n, 0, &id), "domU cannot map the refs");
+	CK(!zc_agent_map_check(ctx, id, 501), "domU does not see dom0's data");
+	CK(!zc_agent_map_write(ctx, id, 502), "domU write");
+	CK(!zc_verify(b.map, b.size, 502), "dom0 does not see the domU's write at %zu",
+	   zc_verify(b.map, b.size, 502));
+	zc_fill(b.map, b.size, 503);
+	CK(!zc_agent_map_check(ctx, id, 503), "domU does not see dom0's rewrite");
+	CK(!zc_agent_release(ctx, id), "domU unmap");
+	id = 0;
+	vbuf_free(&b);
+	CK(zc_counters_idle(3000) == ZC_PASS, "counters not idle after release");
+out:
+	if (id)
+		zc_agent_release(ctx, id);
+	vbuf_free(&b);
+	free(refs);
+	close_both(vgem, zc);
+	if (rc == ZC_PASS)
+		rc = zc_counters_idle(3000);
+	return rc;
+}
+
+/* A read-only grant: the domU reads, and cannot write. */
+ZC_TEST(to_refs_readonly)
+{
+	struct drm_xen_zcopy_to_refs r;
+	struct vbuf b = { .fd = -1 };
+	uint32_t refs[16];
+	int vgem, zc, id = 0, rc = ZC_PASS;
+
+	NEED_DOMU(ctx);
+	if (open_both(&vgem, &zc))
+		return ZC_FAIL;
+	CK(!vbuf_new(&b, vgem, zc, 1024, 16), "vgem buffer");	/* 16 pages */
+	CK(b.size == 16 * PG, "size %llu", (unsigned long long)b.size);
+	zc_fill(b.map, b.size, 511);
+	to_refs_req(&r, b.handle, ctx->domu, refs, 16, XEN_ZCOPY_TO_REFS_READ_ONLY);
+	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS ro: %s",
+	   zc_errname(errno));
+	/* a writable map of read-only grants is refused */
+	CK(zc_agent_map(ctx, 0, refs, 16, 0, &id), "domU mapped read-only grants writable");
+	id = 0;
+	CK(!zc_agent_map(ctx, 0, refs, 16, 1, &id), "domU cannot map read-only");
+	CK(!zc_agent_map_check(ctx, id, 511), "domU does not see the data");
+	CK(zc_agent_try_write(ctx, id) == 1, "domU could write a read-only grant");
+	CK(!zc_verify(b.map, b.size, 511), "data changed");
+	CK(!zc_agent_release(ctx, id), "domU unmap");
+	id = 0;
+out:
+	if (id)
+		zc_agent_release(ctx, id);
+	vbuf_free(&b);
+	close_both(vgem, zc);
+	if (rc == ZC_PASS)
+		rc = zc_counters_idle(3000);
+	return rc;
+}
+
+/* Second TO_REFS -> EBUSY; the first grants stay valid. */
+ZC_TEST(to_refs_twice_ebusy)
+{
+	struct drm_xen_zcopy_to_refs r;
+	struct vbuf b = { .fd = -1 };
+	uint32_t refs[4], refs2[4];
+	int vgem, zc, rc = ZC_PASS;
+
+	if (open_both(&vgem, &zc))
+		return ZC_FAIL;
+	CK(!vbuf_new(&b, vgem, zc, 1024, 4), "vgem buffer");
+	to_refs_req(&r, b.handle, 0, refs, 4, 0);
+	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS: %s", zc_errname(errno));
+	to_refs_req(&r, b.handle, 0, refs2, 4, 0);
+	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EBUSY, "second TO_REFS: %s",
+	   zc_errname(errno));
+	to_refs_req(&r, b.handle, 0, refs2, 4, XEN_ZCOPY_TO_REFS_READ_ONLY);
+	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EBUSY, "third TO_REFS: %s",
+	   zc_errname(errno));
+	CK(zc_counter("grants_issued") == 4, "grants_issued %ld",
+	   zc_counter("grants_issued"));
+out:
+	vbuf_free(&b);
+	close_both(vgem, zc);
+	if (rc == ZC_PASS)
+		rc = zc_counters_idle(3000);
+	return rc;
+}
+
+/* TO_REFS on a FROM_REFS buffer (and its self-import) -> EINVAL. */
+ZC_TEST(to_refs_on_from_refs_einval)
+{
+	struct drm_xen_zcopy_from_refs f = { 0 };
+	struct drm_xen_zcopy_to_refs r;
+	struct zc_local *h = NULL;
+	uint32_t refs[2], out_refs[2], h2 = 0;
+	int zc, fd = -1, rc = ZC_PASS;
+
+	zc = zc_open_render();
+	if (zc < 0)
+		return ZC_FAIL;
+	CK(zc_self_grant(2, 521, 0, 0, refs, &h), "dom0 self grant");
+	f.domid = 0;
+	f.refs = (uintptr_t)refs;
+	f.num_refs = 2;
+	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_FROM_REFS, &f), "FROM_REFS: %s",
+	   zc_errname(errno));
+	to_refs_req(&r, f.handle, 0, out_refs, 2, 0);
+	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EINVAL,
+	   "TO_REFS on FROM_REFS: %s", zc_errname(errno));
+	CK(!drmPrimeHandleToFD(zc, f.handle, DRM_CLOEXEC, &fd), "export: %s",
+	   zc_errname(errno));
+	CK(!drmPrimeFDToHandle(zc, fd, &h2), "self-import: %s", zc_errname(errno));
+	to_refs_req(&r, h2, 0, out_refs, 2, 0);
+	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EINVAL,
+	   "TO_REFS on a self-import: %s", zc_errname(errno));
+	CK(zc_counter("grants_issued") == 0, "grants issued");
+out:
+	if (fd >= 0)
+		close(fd);
+	close(zc);
+	if (h)
+		zc_local_free(h);
+	if (rc == ZC_PASS)
+		rc = zc_counters_idle(3000);
+	return rc;
+}
+
+/* Every field of TO_REFS, one bad value at a time. */
+ZC_TEST(to_refs_bad_input)
+{
+	struct drm_xen_zcopy_to_refs r;
+	struct vbuf b = { .fd = -1 };
+	uint32_t refs[8];
+	int vgem, zc, rc = ZC_PASS;
+	unsigned int i;
+	struct {
+		const char *what;
+		int want;
+	} cases[] = {
+		{ "unknown flag", EINVAL },
+		{ "flags bit 31", EINVAL },
+		{ "reserved[0]", EINVAL },
+		{ "reserved[1]", EINVAL },
+		{ "domid DOMID_FIRST_RESERVED", EINVAL },
+		{ "domid DOMID_SELF", EINVAL },
+		{ "domid 2^32-1", EINVAL },
+		{ "refs 0 without PGDIR", EINVAL },
+		{ "num_refs 0", EINVAL },
+		{ "num_refs one short", EINVAL },
+		{ "num_refs one more", EINVAL },
+		{ "num_refs huge", EINVAL },
+		{ "handle 0", ENOENT },
+		{ "handle unknown", ENOENT },
+		{ "refs pointer bad", EFAULT },
+		{ "refs pointer read-only memory", EFAULT },
+	};
+
+	if (open_both(&vgem, &zc))
+		return ZC_FAIL;
+	CK(!vbuf_new(&b, vgem, zc, 1024, 8), "vgem buffer");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int e;
+
+		to_refs_req(&r, b.handle, 0, refs, 8, 0);
+		switch (i) {
+		case 0: r.flags = 1u << 2; break;
+		case 1: r.flags = 1u << 31; break;
+		case 2: r.reserved[0] = 1; break;
+		case 3: r.reserved[1] = 1ull << 63; break;
+		case 4: r.domid = 0x7FF0; break;
+		case 5: r.domid = 0x7FF0 + 5; break;
+		case 6: r.domid = ~0u; break;
+		case 7: r.refs = 0; break;
+		case 8: r.num_refs = 0; break;
+		case 9: r.num_refs = 7; break;
+		case 10: r.num_refs = 9; break;
+		case 11: r.num_refs = ~0u; break;
+		case 12: r.handle = 0; break;
+		case 13: r.handle = b.handle + 1000; break;
+		case 14: r.refs = 8; break;
+		case 15: r.refs = (uintptr_t)zc_errname; break;
+		}
+		e = zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r);
+		CK(e == cases[i].want, "%s: got %s, want %s", cases[i].what,
+		   zc_errname(e), zc_errname(cases[i].want));
+		/* nothing may stay granted after a failure */
+		CK(zc_counter("grants_issued") == 0, "%s: grants_issued %ld",
+		   cases[i].what, zc_counter("grants_issued"));
+	}
+	/* and the buffer is still grantable afterwards */
+	to_refs_req(&r, b.handle, 0, refs, 8, 0);
+	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "valid TO_REFS after errors: %s",
+	   zc_errname(errno));
+out:
+	vbuf_free(&b);
+	close_both(vgem, zc);
+	if (rc == ZC_PASS)
+		rc = zc_counters_idle(3000);
+	return rc;
+}
+
+/*
+ * XSA-396: the buffer is freed while the domU still maps it. The grants
+ * stay, the import is deferred (and its pages not returned to vgem), and
+ * once the domU unmaps, everything is released.
+ */
+ZC_TEST(to_refs_release_deferred)
+{
+	struct drm_xen_zcopy_to_refs r;
+	struct vbuf b = { .fd = -1 };
+	uint32_t refs[8];
+	int vgem, zc, id = 0, rc = ZC_PASS;
+
+	NEED_DOMU(ctx);
+	if (open_both(&vgem, &zc))
+		return ZC_FAIL;
+	CK(!vbuf_new(&b, vgem, zc, 1024, 8), "vgem buffer");
+	zc_fill(b.map, b.size, 531);
+	to_refs_req(&r, b.handle, ctx->domu, refs, 8, 0);
+	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS: %s", zc_errname(errno));
+	CK(!zc_agent_map(ctx, 0, refs, 8, 0, &id), "domU map");
+
+	/* drop our import: GEM handle (the only reference) and the fds */
+	vbuf_free(&b);
+	CK(zc_counter("deferred") == 1, "deferred %ld, want 1", zc_counter("deferred"));
+	CK(zc_counter("grants_issued") == 8, "grants_issued %ld, want 8",
+	   zc_counter("grants_issued"));
+	/* the retries keep it while mapped */
+	usleep(400 * 1000);
+	CK(zc_counter("deferred") == 1, "released while still mapped");
+	/* the domU still sees valid data and can still write */
+	CK(!zc_agent_map_check(ctx, id, 531), "domU data changed while deferred");
+	CK(!zc_agent_map_write(ctx, id, 532), "domU write while deferred");
+
+	CK(!zc_agent_release(ctx, id), "domU unmap");
+	id = 0;
+	CK(zc_counters_idle(8000) == ZC_PASS, "not released after the domU unmapped");
+out:
+	if (id)
+		zc_agent_release(ctx, id);
+	vbuf_free(&b);
+	close_both(vgem, zc);
+	if (rc == ZC_PASS)
+		rc = zc_counters_idle(8000);
+	return rc;
+}
+
+/* EFAULT on the refs copy-out ends the grants; a retry then succeeds. */
+ZC_TEST(to_refs_efault_undo)
+{
+	struct drm_xen_zcopy_to_refs r;
+	struct vbuf b = { .fd = -1 };
+	uint32_t *ro = MAP_FAILED;
+	uint32_t refs[4];
+	int vgem, zc, rc = ZC_PASS;
+
+	if (open_both(&vgem, &zc))
+		return ZC_FAIL;
+	CK(!vbuf_new(&b, vgem, zc, 1024, 4), "vgem buffer");
+	ro = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CK(ro != MAP_FAILED, "mmap");
+	to_refs_req(&r, b.handle, 0, ro, 4, 0);
+	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EFAULT, "TO_REFS to a read-only page: %s",
+	   zc_errname(errno));
+	CK(zc_counter("grants_issued") == 0, "grants left after EFAULT: %ld",
+	   zc_counter("grants_issued"));
+	to_refs_req(&r, b.handle, 0, refs, 4, 0);
+	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "retry: %s", zc_errname(errno));
+	CK(zc_counter("grants_issued") == 4, "grants_issued %ld", zc_counter("grants_issued"));
+out:
+	if (ro != MAP_FAILED)
+		munmap(ro, PG);
+	vbuf_free(&b);
+	close_both(vgem, zc);
+	if (rc == ZC_PASS)
+		rc = zc_counters_idle(3000);
+	return rc;
+}
+
+/* Legacy DUMB_TO_REFS grants read-write, same rules. */
+ZC_TEST(to_refs_legacy_dumb)
+{
+	struct drm_xen_zcopy_dumb_to_refs l = { 0 };
+	struct vbuf b = { .fd = -1 };
+	uint32_t refs[4];
+	int vgem, zc, id = 0, rc = ZC_PASS;
+
+	NEED_DOMU(ctx);
+	if (open_both(&vgem, &zc))
+		return ZC_FAIL;
+	CK(!vbuf_new(&b, vgem, zc, 1024, 4), "vgem buffer");
+	zc_fill(b.map, b.size, 541);
+	l.num_grefs = 4;
+	l.grefs_ptr = (uintptr_t)refs;
+	l.otherend_id = (uint64_t)ctx->domu;
+	l.handle = b.handle;
+	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_DUMB_TO_REFS, &l), "DUMB_TO_REFS: %s",
+	   zc_errname(errno));
+	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_DUMB_TO_REFS, &l) == EBUSY, "second: %s",
+	   zc_errname(errno));
+	CK(!zc_agent_map(ctx, 0, refs, 4, 0, &id), "domU map");
+	CK(!zc_agent_map_check(ctx, id, 541), "domU data");
+	CK(!zc_agent_map_write(ctx, id, 542), "domU write");
+	CK(!zc_verify(b.map, b.size, 542), "dom0 does not see the write");
+	CK(!zc_agent_release(ctx, id), "domU unmap");
+	id = 0;
+out:
+	if (id)
+		zc_agent_release(ctx, id);
+	vbuf_free(&b);
+	close_both(vgem, zc);
+	if (rc == ZC_PASS)
+		rc = zc_counters_idle(3000);
+	return rc;
+}
