@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * CPU mappings of FROM_REFS buffers. In the PV dom0 of the test system a
+ * plain PTE to a foreign frame is refused by Xen, so these go through grant
+ * PTE operations (src/zcopy_cpu_pv.c): mmap, read, write seen by the domU,
+ * munmap then close, close then munmap, partial munmap, fork with the
+ * mapping (not inherited), mprotect (refused, mapping intact), a private
+ * mapping (refused), a process exiting with the mapping live. The log scan
+ * of the harness fails the case on any Xen or kernel warning.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xf86drm.h>
+
+#include <xen_zcopy_drm.h>
+
+#include "zctest.h"
+
+#define PG 4096u
+
+#define NEED_DOMU(ctx)							\
+	do {								\
+		if ((ctx)->domu < 0) {					\
+			zc_diag("needs the test domU (--domu ID)");	\
+			return ZC_SKIP;					\
+		}							\
+	} while (0)
+
+#define CK(cond, ...)							\
+	do {								\
+		if (!(cond)) {						\
+			zc_diag("%s:%d: check failed: %s", __FILE__,	\
+				__LINE__, #cond);			\
+			zc_diag(__VA_ARGS__);				\
+			rc = ZC_FAIL;					\
+			goto out;					\
+		}							\
+	} while (0)
+
+/* A FROM_REFS buffer of n pages the domU granted (pattern seed), exported. */
+struct fbuf {
+	int zc;
+	int id;			/* agent allocation */
+	uint32_t handle;
+	int fd;			/* dma-buf */
+	size_t size;
+};
+
+static int fbuf_new(struct zc_ctx *ctx, struct fbuf *f, unsigned int n,
+		    uint32_t seed, int ro)
+{
+	struct drm_xen_zcopy_from_refs r = { 0 };
+	uint32_t *refs = calloc(n, sizeof(*refs));
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->zc = zc_open_render();
+	if (f->zc < 0 || !refs) {
+		zc_diag("open xen_drm_zcopy: %s", zc_errname(errno));
+		goto err;
+	}
+	if (zc_agent_grant(ctx, n, seed, 0, ro, refs, &f->id)) {
+		f->id = 0;
+		goto err;
+	}
+	r.flags = ro ? XEN_ZCOPY_FROM_REFS_READ_ONLY : 0;
+	r.domid = (uint32_t)ctx->domu;
+	r.refs = (uintptr_t)refs;
+	r.num_refs = n;
+	if (zc_ioctl(f->zc, DRM_IOCTL_XEN_ZCOPY_FROM_REFS, &r)) {
+		zc_diag("FROM_REFS: %s", zc_errname(errno));
+		goto err;
+	}
+	f->handle = r.handle;
+	f->size = r.size;
+	if (drmPrimeHandleToFD(f->zc, f->handle, DRM_CLOEXEC | (ro ? 0 : DRM_RDWR),
+			       &f->fd)) {
+		zc_diag("PRIME_HANDLE_TO_FD: %s", zc_errname(errno));
+		f->fd = -1;
+		goto err;
+	}
+	free(refs);
+	return 0;
+err:
+	free(refs);
+	return -1;
+}
+
+/* Drop our handle and fd (the mapping may live on), then the domU's pages. */
+static void fbuf_close(struct fbuf *f)
+{
+	struct drm_gem_close cl = { .handle = f->handle };
+
+	if (f->handle)
+		zc_ioctl(f->zc, DRM_IOCTL_GEM_CLOSE, &cl);
+	f->handle = 0;
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	if (f->zc >= 0)
+		close(f->zc);
+	f->zc = -1;
+}
+
+static int fbuf_release(struct zc_ctx *ctx, struct fbuf *f)
+{
+	int rc = ZC_PASS;
+
+	fbuf_close(f);
+	/* the driver must have let the grants go before the domU frees them */
+	if (zc_counters_idle(3000) != ZC_PASS)
+		rc = ZC_FAIL;
+	if (f->id && zc_agent_release(ctx, f->id))
+		rc = ZC_FAIL;
+	f->id = 0;
+	return rc;
+}
+
+ZC_TEST(pv_mmap_read_write)
+{
+	struct fbuf f = { .fd = -1, .zc = -1 };
+	unsigned char *p = MAP_FAILED;
+	int rc = ZC_PASS;
+
+	NEED_DOMU(ctx);
+	CK(!fbuf_new(ctx, &f, 8, 601, 0), "FROM_REFS buffer");
+	p = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
+	CK(p != MAP_FAILED, "mmap: %s", zc_errname(errno));
+	CK(!zc_verify(p, f.size, 601), "pattern wrong at %zu", zc_verify(p, f.size, 601));
+	zc_fill(p, f.size, 602);
+	CK(!zc_agent_check(ctx, f.id, 602, 0, f.size), "domU does not see dom0's write");
+	CK(!zc_agent_fill(ctx, f.id, 603), "domU fill");
+	CK(!zc_verify(p, f.size, 603), "dom0 does not see the domU's write");
+	/* munmap, then close */
+	CK(!munmap(p, f.size), "munmap: %s", zc_errname(errno));
+	p = MAP_FAILED;
+out:
+	if (p != MAP_FAILED)
+		munmap(p, f.size);
+	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
+		rc = ZC_FAIL;
+	return rc;
+}
+
+/* close every fd and handle first: the mapping keeps the buffer alive */
+ZC_TEST(pv_mmap_close_then_munmap)
+{
+	struct fbuf f = { .fd = -1, .zc = -1 };
+	unsigned char *p = MAP_FAILED;
+	int rc = ZC_PASS;
+
+	NEED_DOMU(ctx);
+	CK(!fbuf_new(ctx, &f, 4, 611, 0), "FROM_REFS buffer");
+	p = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
+	CK(p != MAP_FAILED, "mmap: %s", zc_errname(errno));
+	fbuf_close(&f);
+	CK(zc_counter("grants_mapped") == 4, "grants_mapped %ld while mapped",
+	   zc_counter("grants_mapped"));
+	CK(!zc_verify(p, f.size, 611), "pattern after close");
+	zc_fill(p, f.size, 612);
+	CK(!zc_agent_check(ctx, f.id, 612, 0, f.size), "domU does not see the write");
+	CK(!munmap(p, f.size), "munmap");
+	p = MAP_FAILED;
+out:
+	if (p != MAP_FAILED)
+		munmap(p, f.size);
+	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
+		rc = ZC_FAIL;
+	return rc;
+}
+
+/* an offset mapping and a hole punched in the middle */
+ZC_TEST(pv_mmap_partial)
+{
+	struct fbuf f = { .fd = -1, .zc = -1 };
+	unsigned char *p = MAP_FAILED;
+	size_t len = 5 * PG;
+	int rc = ZC_PASS;
+
+	NEED_DOMU(ctx);
+	CK(!fbuf_new(ctx, &f, 8, 621, 0), "FROM_REFS buffer");
+	/* pages 2..6 */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 2 * PG);
+	CK(p != MAP_FAILED, "mmap at offset: %s", zc_errname(errno));
+	{
+		unsigned char *ref = malloc(f.size);
+
+		CK(ref, "oom");
+		zc_fill(ref, f.size, 621);
+		CK(!memcmp(p, ref + 2 * PG, len), "offset mapping shows the wrong pages");
+		free(ref);
+	}
+	CK(!munmap(p + 2 * PG, PG), "munmap of the middle page: %s", zc_errname(errno));
+	{
+		volatile unsigned char *v = p;
+
+		/* the pages around the hole still map (a fault kills us) */
+		(void)v[0];
+		(void)v[4 * PG + 7];
+	}
+	CK(!munmap(p, 2 * PG) && !munmap(p + 3 * PG, 2 * PG), "munmap rest");
+	p = MAP_FAILED;
+	/* beyond the end */
+	p = mmap(NULL, 2 * PG, PROT_READ, MAP_SHARED, f.fd, 7 * PG);
+	CK(p == MAP_FAILED, "mapping past the end succeeded");
+out:
+	if (p != MAP_FAILED)
+		munmap(p, len);
+	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
+		rc = ZC_FAIL;
+	return rc;
+}
+
+/* the child does not inherit the mapping; the parent's stays intact */
+ZC_TEST(pv_mmap_fork)
+{
+	struct fbuf f = { .fd = -1, .zc = -1 };
+	unsigned char *p = MAP_FAILED;
+	int rc = ZC_PASS, st;
+	pid_t pid;
+
+	NEED_DOMU(ctx);
+	CK(!fbuf_new(ctx, &f, 4, 631, 0), "FROM_REFS buffer");
+	p = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
+	CK(p != MAP_FAILED, "mmap: %s", zc_errname(errno));
+	pid = fork();
+	CK(pid >= 0, "fork");
+	if (!pid) {
+		/* VM_DONTCOPY: the address is unmapped here */
+		struct sigaction sa = { .sa_handler = SIG_DFL };
+
+		sigaction(SIGSEGV, &sa, NULL);
+		if (msync(p, PG, MS_ASYNC) == 0)
+			_exit(3);
+		_exit(errno == ENOMEM ? 0 : 4);
+	}
+	CK(waitpid(pid, &st, 0) == pid, "waitpid");
+	CK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x (3: mapping inherited)", st);
+	CK(!zc_verify(p, f.size, 631), "parent mapping changed");
+	zc_fill(p, PG, 632);
+	CK(!zc_agent_check(ctx, f.id, 632, 0, PG), "parent write after fork");
+out:
+	if (p != MAP_FAILED)
+		munmap(p, f.size);
+	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
+		rc = ZC_FAIL;
+	return rc;
+}
+
+/* Xen owns the PTEs: protection changes are refused, the mapping stays */
+ZC_TEST(pv_mmap_mprotect)
+{
+	struct fbuf f = { .fd = -1, .zc = -1 };
+	unsigned char *p = MAP_FAILED;
+	int rc = ZC_PASS;
+
+	NEED_DOMU(ctx);
+	CK(!fbuf_new(ctx, &f, 4, 641, 0), "FROM_REFS buffer");
+	p = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
+	CK(p != MAP_FAILED, "mmap: %s", zc_errname(errno));
+	CK(mprotect(p, f.size, PROT_READ) && errno == EACCES, "mprotect RO: %s",
+	   zc_errname(errno));
+	CK(mprotect(p + PG, PG, PROT_NONE) && errno == EACCES, "mprotect NONE: %s",
+	   zc_errname(errno));
+	CK(!mprotect(p, f.size, PROT_READ | PROT_WRITE), "mprotect to the same: %s",
+	   zc_errname(errno));
+	CK(!zc_verify(p, f.size, 641), "mapping changed");
+	zc_fill(p, f.size, 642);
+	CK(!zc_agent_check(ctx, f.id, 642, 0, f.size), "write after mprotect");
+out:
+	if (p != MAP_FAILED)
+		munmap(p, f.size);
+	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
+		rc = ZC_FAIL;
+	return rc;
+}
+
+/* private (copy-on-write) mappings would overwrite grant PTEs: refused */
+ZC_TEST(pv_mmap_private_refused)
+{
+	struct fbuf f = { .fd = -1, .zc = -1 };
+	unsigned char *p = MAP_FAILED;
+	int rc = ZC_PASS;
+
+	NEED_DOMU(ctx);
+	CK(!fbuf_new(ctx, &f, 2, 651, 0), "FROM_REFS buffer");
+	p = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_PRIVATE, f.fd, 0);
+	CK(p == MAP_FAILED, "MAP_PRIVATE mapping succeeded");
+out:
+	if (p != MAP_FAILED)
+		munmap(p, f.size);
+	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
+		rc = ZC_FAIL;
+	return rc;
+}
+
+/* read-only buffer: PROT_READ maps, PROT_WRITE is refused */
+ZC_TEST(pv_mmap_readonly)
+{
+	struct fbuf f = { .fd = -1, .zc = -1 };
+	unsigned char *p = MAP_FAILED;
+	int rc = ZC_PASS;
+
+	NEED_DOMU(ctx);
+	CK(!fbuf_new(ctx, &f, 4, 661, 1), "FROM_REFS read-only buffer");
+	p = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
+	CK(p == MAP_FAILED, "writable mapping of a read-only buffer");
+	p = mmap(NULL, f.size, PROT_READ, MAP_SHARED, f.fd, 0);
+	CK(p != MAP_FAILED, "read-only mmap: %s", zc_errname(errno));
+	CK(!zc_verify(p, f.size, 661), "pattern");
+	CK(mprotect(p, f.size, PROT_READ | PROT_WRITE), "mprotect to writable succeeded");
+out:
+	if (p != MAP_FAILED)
+		munmap(p, f.size);
+	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
+		rc = ZC_FAIL;
+	return rc;
+}
+
+/* a process exits with the mapping (and its fd) live */
+ZC_TEST(pv_mmap_exit_live)
+{
+	struct fbuf f = { .fd = -1, .zc = -1 };
+	int rc = ZC_PASS, st;
+	pid_t pid;
+
+	NEED_DOMU(ctx);
+	CK(!fbuf_new(ctx, &f, 4, 671, 0), "FROM_REFS buffer");
+	pid = fork();
+	CK(pid >= 0, "fork");
+	if (!pid) {
+		unsigned char *p = mmap(NULL, f.size, PROT_READ | PROT_WRITE,
+					MAP_SHARED, f.fd, 0);
+
+		if (p == MAP_FAILED || zc_verify(p, f.size, 671))
+			_exit(1);
+		zc_fill(p, f.size, 672);
+		_exit(0);	/* no munmap, no close */
+	}
+	CK(waitpid(pid, &st, 0) == pid, "waitpid");
+	CK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+	CK(!zc_agent_check(ctx, f.id, 672, 0, f.size), "child's write not seen");
+out:
+	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
+		rc = ZC_FAIL;
+	return rc;
+}
