@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * WAIT_FREE: timeout, unknown and foreign tokens, the wake-up when the last
+ * holder (a vgem import) goes, and a signal interrupting the wait.
+ */
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "10_core.h"
+
+/* a 2-page buffer on dom0's own grants */
+static int make_buf(int fd, struct drm_xen_zcopy_from_refs *fr, struct zc_local **h)
+{
+	uint32_t refs[2];
+
+	if (!zc_self_grant(2, 301, 0, 0, refs, h))
+		return -1;
+	return zcc_from_refs(fd, fr, 0, refs, 2, 0);
+}
+
+ZC_TEST(wait_timeout)
+{
+	struct drm_xen_zcopy_from_refs fr;
+	struct zc_local *h;
+	double t;
+	int fd = zc_open_render();
+
+	ZC_CHECK(fd >= 0, "open");
+	ZC_EXPECT_ERRNO(make_buf(fd, &fr, &h), 0);
+	t = zcc_now();
+	ZC_EXPECT_ERRNO(zcc_wait(fd, fr.wait_token, 200), ETIMEDOUT);
+	t = zcc_now() - t;
+	ZC_CHECK(t >= 0.19 && t < 5, "waited %.3f s for a 200 ms timeout", t);
+	ZC_EXPECT_ERRNO(zcc_wait(fd, fr.wait_token, 0), ETIMEDOUT);
+	ZC_CHECK(zc_counter("waiters") == 0, "waiters %ld after the wait", zc_counter("waiters"));
+	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr.handle), 0);
+	ZC_EXPECT_ERRNO(zcc_wait(fd, fr.wait_token, 1000), ENOENT);	/* freed already */
+	zc_local_free(h);
+	close(fd);
+	return zc_counters_idle(2000);
+}
+
+ZC_TEST(wait_enoent)
+{
+	struct drm_xen_zcopy_from_refs fr;
+	struct zc_local *h;
+	int fd = zc_open_render(), fd2 = zc_open_render();
+	uint64_t t;
+
+	ZC_CHECK(fd >= 0 && fd2 >= 0, "open");
+	ZC_EXPECT_ERRNO(make_buf(fd, &fr, &h), 0);
+	t = fr.wait_token;
+	ZC_EXPECT_ERRNO(zcc_wait(fd, 0, 10), ENOENT);
+	ZC_EXPECT_ERRNO(zcc_wait(fd, t + 1, 10), ENOENT);		/* unknown id */
+	ZC_EXPECT_ERRNO(zcc_wait(fd, t ^ (1ull << 40), 10), ENOENT);	/* wrong salt */
+	ZC_EXPECT_ERRNO(zcc_wait(fd, (uint32_t)t, 10), ENOENT);	/* bare id */
+	ZC_EXPECT_ERRNO(zcc_wait(fd2, t, 10), ENOENT);		/* another file's */
+	ZC_EXPECT_ERRNO(zcc_wait(fd, t, 10), ETIMEDOUT);		/* but ours is live */
+	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr.handle), 0);
+	/* freed: gone from the table */
+	ZC_EXPECT_ERRNO(zcc_wait(fd, t, 1000), ENOENT);
+	zc_local_free(h);
+	close(fd2);
+	close(fd);
+	return zc_counters_idle(2000);
+}
+
+/*
+ * displ_be order: close our handle and fd first; the KMS driver (vgem here)
+ * still holds an import, whose release, from another task, ends the wait.
+ */
+ZC_TEST(wait_wakes_on_last_close)
+{
+	struct drm_xen_zcopy_from_refs fr;
+	struct zc_local *h;
+	int fd = zc_open_render(), vg = zc_open_vgem(), pfd, st;
+	uint32_t vh;
+	double t;
+	pid_t pid;
+
+	ZC_CHECK(fd >= 0 && vg >= 0, "open");
+	ZC_EXPECT_ERRNO(make_buf(fd, &fr, &h), 0);
+	pfd = zcc_prime_fd(fd, fr.handle);
+	ZC_CHECK(pfd >= 0, "PRIME fd");
+	vh = zcc_import(vg, pfd);
+	ZC_CHECK(vh, "vgem import: %s", strerror(errno));
+	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr.handle), 0);
+	close(pfd);
+
+	pid = fork();
+	ZC_CHECK(pid >= 0, "fork");
+	if (!pid) {
+		/* same open file: the child can close the vgem handle */
+		usleep(300 * 1000);
+		_exit(zcc_close_handle(vg, vh) ? 1 : 0);
+	}
+	t = zcc_now();
+	ZC_EXPECT_ERRNO(zcc_wait(fd, fr.wait_token, 5000), 0);
+	t = zcc_now() - t;
+	ZC_CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st),
+		 "child failed to close the vgem handle");
+	ZC_CHECK(t >= 0.25 && t < 4.5, "woke after %.3f s", t);
+	ZC_CHECK(zc_counters_idle(0) == ZC_PASS, "counters not final at wake-up");
+	ZC_EXPECT_ERRNO(zcc_wait(fd, fr.wait_token, 10), ENOENT);
+	zc_local_free(h);
+	close(vg);
+	close(fd);
+	return zc_counters_idle(2000);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+ZC_TEST(wait_interrupted)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	struct drm_xen_zcopy_from_refs fr;
+	struct drm_xen_zcopy_wait_free w = { .timeout_ms = 5000 };
+	struct zc_local *h;
+	int fd = zc_open_render();
+	double t;
+
+	ZC_CHECK(fd >= 0, "open");
+	ZC_EXPECT_ERRNO(make_buf(fd, &fr, &h), 0);
+	w.wait_token = fr.wait_token;
+	ZC_CHECK(!sigaction(SIGALRM, &sa, NULL), "sigaction");
+	ualarm(200 * 1000, 0);
+	t = zcc_now();
+	/* raw ioctl: drmIoctl() would restart on EINTR */
+	ZC_EXPECT_ERRNO(zcc_raw_err(fd, DRM_IOCTL_XEN_ZCOPY_WAIT_FREE, &w), EINTR);
+	t = zcc_now() - t;
+	ZC_CHECK(t < 4, "signal did not end the wait (%.3f s)", t);
+	ZC_CHECK(zc_counter("waiters") == 0, "waiters %ld", zc_counter("waiters"));
+	/* the buffer is unaffected */
+	ZC_CHECK(zc_counter("buffers") == 1, "buffers %ld", zc_counter("buffers"));
+	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr.handle), 0);
+	ZC_EXPECT_ERRNO(zcc_wait(fd, fr.wait_token, 1000), ENOENT);
+	zc_local_free(h);
+	close(fd);
+	return zc_counters_idle(2000);
+}
+
+/* The waiters counter and debugfs show a task in WAIT_FREE. */
+ZC_TEST(wait_counted)
+{
+	struct drm_xen_zcopy_from_refs fr;
+	struct zc_local *h;
+	int fd = zc_open_render(), st, i;
+	pid_t pid;
+
+	ZC_CHECK(fd >= 0, "open");
+	ZC_EXPECT_ERRNO(make_buf(fd, &fr, &h), 0);
+	pid = fork();
+	ZC_CHECK(pid >= 0, "fork");
+	if (!pid)
+		_exit(zcc_wait(fd, fr.wait_token, 5000));
+	for (i = 0; i < 200 && zc_counter("waiters") != 1; i++)
+		usleep(10 * 1000);
+	ZC_CHECK(zc_counter("waiters") == 1, "waiters %ld", zc_counter("waiters"));
+	ZC_CHECK(zcc_buffers_has(" 0 1 -"), "debugfs buffers shows no waiter");
+	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr.handle), 0);
+	ZC_CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st), "child");
+	ZC_CHECK(WEXITSTATUS(st) == 0, "child's wait: errno %d", WEXITSTATUS(st));
+	zc_local_free(h);
+	close(fd);
+	return zc_counters_idle(2000);
+}
