@@ -31,7 +31,11 @@ QEMU=(qemu-system-x86_64 -accel tcg -cpu qemu64 -smp "${ZC_SMP:-1}" -m "${ZC_MEM
 
 if [ "$MODE" = shell ]; then
 	echo "run.sh: dom0 shell; 'exit' powers off, Ctrl-A X kills QEMU" >&2
-	exec "${QEMU[@]}" -serial mon:stdio
+	"${QEMU[@]}" -serial mon:stdio
+	rc=$?
+	# 1 is isa-debug-exit with 0 (dom0 powered off after 'exit')
+	[ $rc = 1 ] && rc=0
+	exit $rc
 fi
 
 LOGDIR=$OUT/logs/$(date +%Y%m%d-%H%M%S)-$MODE
@@ -61,8 +65,13 @@ end_us=${EPOCHREALTIME/./}
 
 # split the serial log: Xen, dom0 (its console), domU (tailed by dom0)
 sed 's/^\[[ 0-9.]*\] //' "$LOG" | grep -a '(XEN)' > "$LOGDIR/xen.log"
-sed 's/^\[[ 0-9.]*\] //' "$LOG" | grep -a '^\[domU\] ' | sed 's/^\[domU\] //' > "$LOGDIR/domU.log"
-sed 's/^\[[ 0-9.]*\] //' "$LOG" | grep -av -e '(XEN)' -e '^\[domU\] ' -e '^run.sh: ' > "$LOGDIR/dom0.log"
+# domU: the full dump at domU shutdown if there is one, else the live lines
+if grep -aq '^\[[ 0-9.]*\] \[domU-log\] ' "$LOG"; then
+	sed 's/^\[[ 0-9.]*\] //' "$LOG" | grep -a '^\[domU-log\] ' | sed 's/^\[domU-log\] //' > "$LOGDIR/domU.log"
+else
+	sed 's/^\[[ 0-9.]*\] //' "$LOG" | grep -a '^\[domU\] ' | sed 's/^\[domU\] //' > "$LOGDIR/domU.log"
+fi
+sed 's/^\[[ 0-9.]*\] //' "$LOG" | grep -av -e '(XEN)' -e '^\[domU\] ' -e '^\[domU-log\] ' -e '^run.sh: ' > "$LOGDIR/dom0.log"
 
 t_of() { grep -a -m1 "$1" "$LOG" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
 {
@@ -71,6 +80,9 @@ t_of() { grep -a -m1 "$1" "$LOG" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
 	echo "dom0 Xen userspace up: $(t_of 'DOM0_READY') s"
 	echo "domU agent ready: $(t_of 'DOMU_READY') s"
 	echo "verdict: $(t_of 'ZCHECK: RESULT') s"
+	# CPU time is steadier than wall time on a shared host
+	echo "host CPU (QEMU and helpers): $(times | tail -1)"
+	echo "host load: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$LOGDIR/times.txt"
 
 read -r _ npass nfail nskip < <(grep -a -o 'ZCHECK: RESULT [0-9]* [0-9]* [0-9]*' "$LOG" | tail -1 | cut -d' ' -f2-) || true

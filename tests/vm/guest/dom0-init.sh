@@ -46,7 +46,7 @@ demo)
 *)
 	if zc_xen_setup; then zc_log "Xen userspace up"; else zc_log "Xen userspace setup FAILED"; fi
 	zc_load_modules || zc_log "module load FAILED"
-	zc_domu_start && echo "zc: domU is domain $ZC_DOMU (agent running); the [domU] console is tailed here"
+	zc_domu_start quiet && echo "zc: domU is domain $ZC_DOMU (agent running)"
 	cat <<EOM
 
 zc: dom0 shell. Try:  xl list; zctest --list; zctest --domu $ZC_DOMU <case>;

@@ -58,21 +58,30 @@ zc_load_modules() {
 	zc_log "xen_drm_zcopy loaded; /dev/dri: $(ls /dev/dri 2>/dev/null | tr '\n' ' ')"
 }
 
-# Create the domU and wait until its agent serves; sets ZC_DOMU.
+# zc_domu_start [quiet]: create the domU, wait until its agent serves; sets ZC_DOMU.
 zc_domu_start() {
 	t0=$(zc_up)
 	xl create /etc/xen/domU.cfg >$ZC_RUN/xl-create.log 2>&1 || {
 		zc_log "xl create failed:"; cat $ZC_RUN/xl-create.log; return 1; }
 	ZC_DOMU=$(xl domid domU) || return 1
-	# stream the domU console into ours, prefixed
-	( n=0; while [ ! -e $ZC_DOMULOG ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done
-	  exec tail -n +1 -f $ZC_DOMULOG ) | while IFS= read -r l; do echo "[domU] $l"; done &
-	ZC_TAILPID=$!
 	if ! zc_wait_xs /local/domain/$ZC_DOMU/data/zc/ready 180 >/dev/null; then
 		zc_log "domU $ZC_DOMU: agent not ready within 180 s"
+		zc_domu_dump
 		return 1
 	fi
 	zc_log "DOMU_READY domain $ZC_DOMU (xl create + boot: $(awk "BEGIN{print $(zc_up)-$t0}") s)"
+	# From now on, stream the domU console into ours, prefixed "[domU] " (not
+	# during its boot: relaying each line costs the one emulated CPU that the
+	# domU boots on; the boot is in the full dump at the end, zc_domu_dump).
+	if [ "$1" != quiet ]; then
+		tail -n 0 -f $ZC_DOMULOG | while IFS= read -r l; do echo "[domU] $l"; done &
+		ZC_TAILPID=$!
+	fi
+}
+
+# the whole domU console so far, each line prefixed "[domU-log] "
+zc_domu_dump() {
+	[ -e $ZC_DOMULOG ] && sed 's/^/[domU-log] /' $ZC_DOMULOG
 }
 
 zc_domu_stop() {
@@ -81,6 +90,7 @@ zc_domu_stop() {
 	timeout 30 xl shutdown -w domU >/dev/null 2>&1 || { zc_log "xl shutdown timed out"; xl destroy domU; }
 	sleep 0.3
 	[ -n "$ZC_TAILPID" ] && kill $ZC_TAILPID 2>/dev/null
+	zc_domu_dump
 	ZC_DOMU=
 }
 
