@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# ci-builds.sh - the build checks as CI runs them, in sequence:
+#   uapi-check, lint (checkpatch + coccicheck), matrix (17 kernels, W=1 +
+#   sparse), dkms-check. Installs the Debian host packages they need first
+#   (apt-get; root). Each step runs even if an earlier one failed; the
+#   summary lists step, verdict and time, and the exit status is non-zero
+#   if any step failed.
+#
+# Usage: scripts/ci-builds.sh [STEP...]   (default: all four)
+# Env:   XZ_CACHE (download cache, default ~/.cache/xen-zcopy)
+set -uo pipefail
+XZ_TAG=ci-builds
+. "$(dirname "$0")/lib.sh"
+cd "$XZ_REPO" || exit 1
+export DEBIAN_FRONTEND=noninteractive
+
+# host packages (bookworm). gcc-multilib is NOT used: it conflicts with
+# gcc-aarch64-linux-gnu; libc6-dev-i386 + lib32gcc-12-dev give -m32.
+PKGS="make gcc g++ libc6-dev git cpio xz-utils file binutils patchelf
+      gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-i386 lib32gcc-12-dev
+      dwarves sparse coccinelle ocaml-nox dkms kmod openssl
+      libdrm-dev pkg-config linux-headers-amd64 debian-archive-keyring"
+T0=$(xz_now)
+missing=$(for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ]; then
+	[ "$(id -u)" = 0 ] || xz_die "missing packages (need root to install):" $missing
+	xz_log "apt-get install" $missing
+	mkdir -p build
+	apt-get -q update > build/ci-apt.log 2>&1 || { cat build/ci-apt.log; xz_die "apt-get update failed"; }
+	# shellcheck disable=SC2086
+	apt-get -q install -y --no-install-recommends $missing >> build/ci-apt.log 2>&1 ||
+		{ cat build/ci-apt.log; xz_die "apt-get install failed"; }
+fi
+TAPT=$(xz_since "$T0")
+
+STEPS=("$@")
+[ ${#STEPS[@]} -gt 0 ] || STEPS=(uapi-check lint matrix dkms-check)
+RESULTS=()
+RC=0
+for s in "${STEPS[@]}"; do
+	echo "=== $s"
+	t0=$(xz_now)
+	case $s in
+	uapi-check) scripts/uapi-check.sh ;;
+	lint) scripts/lint.sh ;;
+	matrix) scripts/matrix.sh ;;
+	dkms-check) scripts/dkms-check.sh ;;
+	*) xz_log "unknown step $s"; false ;;
+	esac
+	r=$?
+	v=PASS
+	[ $r = 0 ] || { v=FAIL; RC=1; }
+	RESULTS+=("$(printf '%-12s %-4s %7ss' "$s" "$v" "$(xz_since "$t0")")")
+done
+echo "=== ci-builds summary (host packages: ${TAPT}s)"
+printf '  %s\n' "${RESULTS[@]}"
+echo "# ci-builds $([ $RC = 0 ] && echo PASS || echo FAIL): total $(xz_since "$T0")s"
+exit $RC
