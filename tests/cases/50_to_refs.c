@@ -514,3 +514,49 @@ out:
 		rc = zc_counters_idle(3000);
 	return rc;
 }
+
+/*
+ * More pages than dom0's grant table can hold (Xen's default is 64 frames,
+ * 32768 refs): -ENOSPC at once, nothing left granted, and the table still
+ * serves the next TO_REFS.
+ */
+ZC_TEST(to_refs_enospc)
+{
+	struct drm_xen_zcopy_to_refs r;
+	struct vbuf big = { .fd = -1 }, small = { .fd = -1 };
+	struct drm_xen_zcopy_query q = { 0 };
+	uint32_t *refs = NULL, few[4];
+	unsigned int n;
+	int vgem, zc, rc = ZC_PASS;
+
+	if (open_both(&vgem, &zc))
+		return ZC_FAIL;
+	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_QUERY, &q), "QUERY");
+	n = q.max_refs < 40000 ? q.max_refs : 40000;
+	if (n < 33000) {
+		zc_diag("max_refs %u cannot exceed the grant table", q.max_refs);
+		rc = ZC_SKIP;
+		goto out;
+	}
+	CK(!vbuf_new(&big, vgem, zc, 1024, n), "vgem buffer of %u pages", n);
+	refs = calloc(n, sizeof(*refs));
+	CK(refs, "oom");
+	to_refs_req(&r, big.handle, 0, refs, n, 0);
+	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == ENOSPC, "TO_REFS of %u pages: %s",
+	   n, zc_errname(errno));
+	CK(zc_counter("grants_issued") == 0, "grants left: %ld", zc_counter("grants_issued"));
+	vbuf_free(&big);
+
+	CK(!vbuf_new(&small, vgem, zc, 1024, 4), "small buffer");
+	to_refs_req(&r, small.handle, 0, few, 4, 0);
+	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS after exhaustion: %s",
+	   zc_errname(errno));
+out:
+	vbuf_free(&big);
+	vbuf_free(&small);
+	free(refs);
+	close_both(vgem, zc);
+	if (rc == ZC_PASS)
+		rc = zc_counters_idle(3000);
+	return rc;
+}
