@@ -73,6 +73,7 @@ else
 fi
 sed 's/^\[[ 0-9.]*\] //' "$LOG" | grep -av -e '(XEN)' -e '^\[domU\] ' -e '^\[domU-log\] ' -e '^run.sh: ' > "$LOGDIR/dom0.log"
 
+times > "$LOGDIR/times.raw"	# here: 'times' in a subshell would show 0
 t_of() { grep -a -m1 "$1" "$LOG" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
 {
 	echo "QEMU exit status $qrc after $(( (end_us - start_us) / 1000 )) ms (timeout $TIMEOUT s)"
@@ -81,7 +82,7 @@ t_of() { grep -a -m1 "$1" "$LOG" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
 	echo "domU agent ready: $(t_of 'DOMU_READY') s"
 	echo "verdict: $(t_of 'ZCHECK: RESULT') s"
 	# CPU time is steadier than wall time on a shared host
-	echo "host CPU (QEMU and helpers): $(times | tail -1)"
+	echo "host CPU (QEMU and helpers): $(tail -1 "$LOGDIR/times.raw")"
 	echo "host load: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$LOGDIR/times.txt"
 

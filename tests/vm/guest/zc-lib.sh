@@ -96,38 +96,41 @@ zc_domu_stop() {
 
 # --------------------------------------------------------------- log scanning
 # Kernel (dom0 kmsg records "pri,seq,ts,flags;text" and domU console lines
-# "[ ts] text") and Xen ("(XEN) ...") signs of trouble.
+# "[ ts] text") and Xen ("(XEN) ...") signs of trouble. (Bracket expressions
+# rather than backslashes: awk -v would eat the escapes.)
 ZC_KPAT='BUG:|WARNING:|Oops|general protection|Call Trace|KASAN|UBSAN|possible circular locking|(^|[];] ?)INFO: |(^|[];] ?)BUG |Kernel panic|kernel BUG|refcount_t:'
-ZC_XPAT='\(XEN\).*(Assertion|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|FATAL|Panic|domain_crash|Attempt to implicitly unmap)'
+ZC_XPAT='[(]XEN[)].*(Assertion|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|FATAL|Panic|domain_crash|Attempt to implicitly unmap)'
 
 zc_scan_init() {
-	ZC_OFF_K=0; ZC_OFF_U=0; ZC_OFF_X=0
 	: > $ZC_XENLOG
+	: > $ZC_RUN/scan.state
 }
 
-# zc_new FILE OFFSET-VAR: print the lines of FILE after the saved offset, advance it
-zc_new() {
-	eval off=\$$2
-	[ -e "$1" ] || return 0
-	now=$(wc -l < "$1")
-	[ "$now" -gt "$off" ] && sed -n "$((off+1)),${now}p" "$1"
-	eval $2=$now
-}
-
-# zc_scan: 0 = clean; else prints the offending lines as "# ..." diagnostics
+# zc_scan: 0 = no new trouble since the last call; else prints the offending
+# lines as "# log: ..." diagnostics. One awk pass over the new lines of the
+# three logs (this runs after every case, so it has to be cheap).
 zc_scan() {
-	sleep 0.2	# let the consoles catch up
+	sleep 0.1	# let the consoles catch up
 	xl dmesg -c >> $ZC_XENLOG 2>/dev/null
-	hits=$ZC_RUN/hits
-	: > $hits
-	# (zc_new must not run in a pipeline: its offset update would be lost)
-	zc_new $ZC_KMSG ZC_OFF_K > $ZC_RUN/new
-	sed 's/^[^;]*;//' $ZC_RUN/new | grep -E "$ZC_KPAT" | sed 's/^/dom0: /' >> $hits
-	zc_new $ZC_DOMULOG ZC_OFF_U > $ZC_RUN/new
-	grep -E "$ZC_KPAT" $ZC_RUN/new | sed 's/^/domU: /' >> $hits
-	zc_new $ZC_XENLOG ZC_OFF_X > $ZC_RUN/new
-	grep -E "$ZC_XPAT" $ZC_RUN/new | sed 's/^/xen: /' >> $hits
-	[ -s $hits ] || return 0
-	head -20 $hits | sed 's/^/# log: /'
-	return 1
+	files="$ZC_KMSG $ZC_XENLOG"
+	[ -e $ZC_DOMULOG ] && files="$files $ZC_DOMULOG"
+	awk -v st=$ZC_RUN/scan.state -v kmsg=$ZC_KMSG -v xen=$ZC_XENLOG \
+	    -v kpat="$ZC_KPAT" -v xpat="$ZC_XPAT" '
+	BEGIN { while ((getline l < st) > 0) { split(l, a, " "); off[a[1]] = a[2] }
+		close(st) }
+	FNR > off[FILENAME] + 0 {
+		seen[FILENAME] = FNR
+		line = $0
+		if (FILENAME == kmsg) { sub(/^[^;]*;/, "", line); tag = "dom0" }
+		else if (FILENAME == xen) tag = "xen"
+		else tag = "domU"
+		if (tag == "xen" ? line ~ xpat : line ~ kpat) {
+			hits++
+			if (hits <= 20) print "# log: " tag ": " line
+		}
+	}
+	END {	for (f in seen) off[f] = seen[f]
+		printf "" > st
+		for (f in off) print f, off[f] > st
+		exit hits > 0 }' $files
 }
