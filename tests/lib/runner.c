@@ -27,7 +27,7 @@ struct zc_case {
 
 static struct zc_case *cases;
 static int ncases;
-static char last_diag[256];
+
 
 void zc_register_at(const char *name, zc_test_fn fn, const char *file, int line)
 {
@@ -60,59 +60,18 @@ static int case_cmp(const void *a, const void *b)
 	return x->seq - y->seq;
 }
 
-void zc_diag(const char *fmt, ...)
-{
-	va_list ap;
-	char *nl;
-
-	va_start(ap, fmt);
-	vsnprintf(last_diag, sizeof(last_diag), fmt, ap);
-	va_end(ap);
-	while ((nl = strchr(last_diag, '\n')))
-		*nl = ' ';
-	printf("# %s\n", last_diag);
-	fflush(stdout);
-}
-
-const char *zc_errname(int err)
-{
-	static const struct { int err; const char *name; } names[] = {
-		{ 0, "success" }, { EPERM, "EPERM" }, { ENOENT, "ENOENT" },
-		{ ESRCH, "ESRCH" }, { EINTR, "EINTR" }, { EIO, "EIO" },
-		{ ENXIO, "ENXIO" }, { E2BIG, "E2BIG" }, { EBADF, "EBADF" },
-		{ EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" }, { EACCES, "EACCES" },
-		{ EFAULT, "EFAULT" }, { EBUSY, "EBUSY" }, { EEXIST, "EEXIST" },
-		{ ENODEV, "ENODEV" }, { ENOTDIR, "ENOTDIR" }, { EINVAL, "EINVAL" },
-		{ ENFILE, "ENFILE" }, { EMFILE, "EMFILE" }, { ENOTTY, "ENOTTY" },
-		{ EFBIG, "EFBIG" }, { ENOSPC, "ENOSPC" }, { ESPIPE, "ESPIPE" },
-		{ EROFS, "EROFS" }, { EPIPE, "EPIPE" }, { ERANGE, "ERANGE" },
-		{ EDEADLK, "EDEADLK" }, { ENOSYS, "ENOSYS" },
-		{ EOVERFLOW, "EOVERFLOW" }, { EOPNOTSUPP, "EOPNOTSUPP" },
-		{ ETIMEDOUT, "ETIMEDOUT" }, { ENOTSUP, "ENOTSUP" },
-		{ EPROTO, "EPROTO" }, { ENODATA, "ENODATA" },
-	};
-	static char buf[32];
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].err == err)
-			return names[i].name;
-	snprintf(buf, sizeof(buf), "errno %d", err);
-	return buf;
-}
-
 static int run_one(const struct zc_case *c, int domu)
 {
 	struct zc_ctx ctx = { .domu = domu, .name = c->name };
 	int rc;
 
-	last_diag[0] = 0;
+	zc_last_diag[0] = 0;
 	rc = c->fn(&ctx);
 	if (rc == ZC_PASS) {
 		printf("ok - %s\n", c->name);
 	} else if (rc == ZC_SKIP) {
 		printf("ok - %s # SKIP %s\n", c->name,
-		       last_diag[0] ? last_diag : "(no reason given)");
+		       zc_last_diag[0] ? zc_last_diag : "(no reason given)");
 	} else {
 		printf("not ok - %s\n", c->name);
 		rc = ZC_FAIL;

@@ -41,6 +41,9 @@ int zc_xs_wait(struct zc_xs *xs, int timeout_ms);
 #define ZC_XS_DIR "data/zc"
 #define ZC_REFS_INLINE 400	/* refs per xenstore value (payload max 4096) */
 
+/* the last zc_diag() message, for the runner's verdict line (diag.c) */
+extern char zc_last_diag[256];
+
 struct zc_ctx;
 /* release everything the agent holds; returns how many objects, or -1 */
 int zc_agent_reset(struct zc_ctx *ctx);
