@@ -81,7 +81,7 @@ static void fill_fault(int sig)
 	siglongjmp(fill_jmp, sig);
 }
 
-/* zc_fill, but a fault (read-only mapping) is an error, not a crash */
+/* zc_grants_fill, but a fault (read-only mapping) is an error, not a crash */
 static int guarded_fill(void *p, size_t len, uint32_t seed)
 {
 	struct sigaction sa = { .sa_handler = fill_fault }, o1, o2;
@@ -93,7 +93,7 @@ static int guarded_fill(void *p, size_t len, uint32_t seed)
 	if (sigsetjmp(fill_jmp, 1))
 		r = -1;
 	else
-		zc_fill(p, len, seed);
+		zc_grants_fill(p, 0, len, seed);
 	sigaction(SIGSEGV, &o1, NULL);
 	sigaction(SIGBUS, &o2, NULL);
 	return r;
@@ -108,12 +108,13 @@ static int verify(const struct obj *o, size_t ofs, size_t len, uint32_t seed,
 		snprintf(out, outlen, "range %zu+%zu outside %zu bytes", ofs, len, obj_len(o));
 		return -1;
 	}
-	bad = zc_verify(o->g.map + ofs, len, seed);
+	bad = zc_grants_verify(o->g.map, ofs, len, seed);
 	if (!bad)
 		return 0;
 	snprintf(out, outlen, "pattern %u mismatch at byte %zu (page %zu): got 0x%02x",
 		 seed, ofs + bad - 1, (ofs + bad - 1) / ZC_PAGE,
-		 o->g.map[ofs + bad - 1]);
+		 o->g.map[(ofs + bad - 1) / ZC_PAGE * zc_grant_stride() +
+			  (ofs + bad - 1) % ZC_PAGE]);
 	return -1;
 }
 
@@ -227,7 +228,7 @@ static int serve(char *op, char *args, char *out, size_t outlen)
 			snprintf(out, outlen, "%s", err);
 			return -1;
 		}
-		zc_fill(o->g.map, obj_len(o), seed);
+		zc_grants_fill(o->g.map, 0, obj_len(o), seed);
 		o->id = next_id++;
 		o->mapping = 0;
 		if (answer_refs(o, out, outlen)) {
@@ -313,13 +314,13 @@ static int serve(char *op, char *args, char *out, size_t outlen)
 			return -1;
 		}
 		for (i = 0; i < o->g.n && refused; i++)
-			refused = zc_try_store(o->g.map + (size_t)i * ZC_PAGE);
+			refused = zc_try_store(o->g.map + (size_t)i * zc_grant_stride());
 		if (refused && o->g.ro) {
 			/* a read-only mapping refuses by itself; ask Xen too */
 			if (!zc_gnt_map(&w, o->g.from, o->g.refs, o->g.n, 0, err,
 					sizeof(err))) {
 				for (i = 0; i < w.n && refused; i++)
-					refused = zc_try_store(w.map + (size_t)i * ZC_PAGE);
+					refused = zc_try_store(w.map + (size_t)i * zc_grant_stride());
 				zc_gnt_free(&w);
 			}
 		}

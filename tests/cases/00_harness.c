@@ -51,9 +51,9 @@ ZC_TEST(harness_dom0_self_grant)
 	m = zc_self_map(0, refs, 4, 0, &hm);
 	ZC_CHECK(m, "gntdev map of our own refs failed");
 	ZC_CHECK(m != g, "same mapping");
-	ZC_CHECK(!zc_verify(m, 4 * ZC_PAGE, 11), "mapped data differs from granted");
-	zc_fill(m, 4 * ZC_PAGE, 12);
-	ZC_CHECK(!zc_verify(g, 4 * ZC_PAGE, 12), "write through the map not seen");
+	ZC_CHECK(!zc_grants_verify(m, 0, 4 * ZC_PAGE, 11), "mapped data differs from granted");
+	zc_grants_fill(m, 0, 4 * ZC_PAGE, 12);
+	ZC_CHECK(!zc_grants_verify(g, 0, 4 * ZC_PAGE, 12), "write through the map not seen");
 	zc_local_free(hm);
 	zc_local_free(hg);
 	return ZC_PASS;
@@ -70,9 +70,9 @@ ZC_TEST(harness_domu_grants_dom0_maps)
 	ZC_CHECK(!zc_agent_grant(ctx, 4, 21, 0, 0, refs, &id), "agent grant");
 	m = zc_self_map(ctx->domu, refs, 4, 0, &h);
 	ZC_CHECK(m, "dom0 could not map the domU's grants");
-	ZC_CHECK(!zc_verify(m, 4 * ZC_PAGE, 21), "domU data wrong in dom0 at %zu",
-		 zc_verify(m, 4 * ZC_PAGE, 21));
-	zc_fill(m + 100, 4 * ZC_PAGE - 100, 22);
+	ZC_CHECK(!zc_grants_verify(m, 0, 4 * ZC_PAGE, 21), "domU data wrong in dom0 at %zu",
+		 zc_grants_verify(m, 0, 4 * ZC_PAGE, 21));
+	zc_grants_fill(m, 100, 4 * ZC_PAGE - 100, 22);
 	ZC_CHECK(!zc_agent_check(ctx, id, 22, 100, 4 * ZC_PAGE - 100),
 		 "dom0's write not seen by the domU");
 	ZC_CHECK(zc_agent_check(ctx, id, 21, 0, 4 * ZC_PAGE),
@@ -95,7 +95,7 @@ ZC_TEST(harness_dom0_grants_domu_maps)
 	ZC_CHECK(!zc_agent_map(ctx, 0, refs, 3, 0, &id), "agent map");
 	ZC_CHECK(!zc_agent_map_check(ctx, id, 31), "dom0 data wrong in the domU");
 	ZC_CHECK(!zc_agent_map_write(ctx, id, 32), "agent write");
-	ZC_CHECK(!zc_verify(g, 3 * ZC_PAGE, 32), "domU's write not seen by dom0");
+	ZC_CHECK(!zc_grants_verify(g, 0, 3 * ZC_PAGE, 32), "domU's write not seen by dom0");
 	ZC_CHECK(zc_agent_try_write(ctx, id) == 0, "writable mapping refused a write");
 	ZC_CHECK(!zc_agent_release(ctx, id), "agent release");
 	zc_local_free(h);
@@ -116,7 +116,7 @@ ZC_TEST(harness_readonly_grants_refuse_writes)
 	ZC_CHECK(!m, "dom0 mapped a read-only grant writable");
 	m = zc_self_map(ctx->domu, refs, 2, 1, &hm);
 	ZC_CHECK(m, "dom0 could not map a read-only grant read-only");
-	ZC_CHECK(!zc_verify(m, 2 * ZC_PAGE, 41), "read-only data wrong");
+	ZC_CHECK(!zc_grants_verify(m, 0, 2 * ZC_PAGE, 41), "read-only data wrong");
 	ZC_CHECK(zc_try_store(m) == 1, "store to a read-only mapping went through");
 	zc_local_free(hm);
 	ZC_CHECK(!zc_agent_release(ctx, id), "agent release");
@@ -147,7 +147,7 @@ ZC_TEST(harness_many_refs)
 	ZC_CHECK(!zc_agent_grant(ctx, n, 51, 0, 0, refs, &id), "agent grant %u", n);
 	m = zc_self_map(ctx->domu, refs, n, 1, &h);
 	ZC_CHECK(m, "dom0 map of %u refs", n);
-	ZC_CHECK(!zc_verify(m, (size_t)n * ZC_PAGE, 51), "data wrong");
+	ZC_CHECK(!zc_grants_verify(m, 0, (size_t)n * ZC_PAGE, 51), "data wrong");
 	zc_local_free(h);
 	/* and back: the domU maps its own grants (self-map) through a long list */
 	ZC_CHECK(!zc_agent_release(ctx, id), "agent release");

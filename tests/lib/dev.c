@@ -172,7 +172,7 @@ void *zc_self_grant(unsigned int npages, uint32_t seed, int to, int ro,
 		free(l);
 		return NULL;
 	}
-	zc_fill(l->g.map, (size_t)npages * ZC_PAGE, seed);
+	zc_grants_fill(l->g.map, 0, (size_t)npages * ZC_PAGE, seed);
 	memcpy(refs, l->g.refs, npages * sizeof(uint32_t));
 	*h = l;
 	return l->g.map;

@@ -22,6 +22,7 @@ typedef uint16_t domid_t;
 #include <xen/gntdev.h>
 
 #include "zc_priv.h"
+#include "zctest.h"
 
 static int fail(char *err, size_t len, const char *what)
 {
@@ -72,7 +73,7 @@ int zc_gnt_alloc(struct zc_gnt *g, unsigned int n, int to, int ro,
 	memcpy(g->refs, a->gref_ids, n * sizeof(uint32_t));
 	free(a);
 	/* our own pages: always writable locally, whatever the grant says */
-	p = mmap(NULL, (size_t)n * ZC_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+	p = mmap(NULL, (size_t)n * zc_grant_stride(), PROT_READ | PROT_WRITE, MAP_SHARED,
 		 g->fd, (off_t)g->index);
 	if (p == MAP_FAILED) {
 		fail(err, errlen, "mmap gntalloc");
@@ -130,7 +131,7 @@ int zc_gnt_map(struct zc_gnt *g, int from, const uint32_t *refs,
 	g->ro = ro;
 	free(m);
 	/* PV: the grant map hypercall runs here; a refused grant fails mmap */
-	p = mmap(NULL, (size_t)n * ZC_PAGE, ro ? PROT_READ : PROT_READ | PROT_WRITE,
+	p = mmap(NULL, (size_t)n * zc_grant_stride(), ro ? PROT_READ : PROT_READ | PROT_WRITE,
 		 MAP_SHARED, g->fd, (off_t)g->index);
 	if (p == MAP_FAILED) {
 		fail(err, errlen, "mmap gntdev (grant map refused?)");
@@ -146,7 +147,7 @@ out:
 void zc_gnt_free(struct zc_gnt *g)
 {
 	if (g->map)
-		munmap(g->map, (size_t)g->n * ZC_PAGE);
+		munmap(g->map, (size_t)g->n * zc_grant_stride());
 	if (g->fd >= 0 && g->n) {
 		if (g->from >= 0) {
 			struct ioctl_gntdev_unmap_grant_ref u = {

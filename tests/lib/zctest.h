@@ -80,6 +80,18 @@ void zc_fill(void *buf, size_t len, uint32_t seed);
 /* 0 if buf matches the pattern, else the offset of the first mismatch + 1 */
 size_t zc_verify(const void *buf, size_t len, uint32_t seed);
 
+/*
+ * gntalloc/gntdev mappings (zc_self_grant, zc_self_map, the agent's) hold
+ * grant k at map + k * zc_grant_stride(): the kernel page size, as those
+ * drivers put each 4 KiB grant in a page of its own (on a 16K kernel only
+ * the first 4 KiB of each page exist). zc_grants_fill/verify work on bytes
+ * [ofs, ofs + len) of the grants' concatenated 4 KiB contents, pattern byte
+ * 0 at ofs; verify returns 0 or the first bad grant-space offset - ofs + 1.
+ */
+size_t zc_grant_stride(void);
+void zc_grants_fill(void *map, size_t ofs, size_t len, uint32_t seed);
+size_t zc_grants_verify(const void *map, size_t ofs, size_t len, uint32_t seed);
+
 /* Driver debugfs counters (docs/design.md): value, or -1 if unreadable */
 long zc_counter(const char *name);
 /* ZC_PASS when every counter is back to 0 (waits up to timeout_ms) */
