@@ -223,6 +223,13 @@ int zcopy_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 			return -EOPNOTSUPP;
 		return zcopy_pv_mmap(buf, vma);
 	}
+	/*
+	 * A COW mapping would give the writer a private copy of the foreign
+	 * page: its writes would never reach the other domain. Refused, as
+	 * in PV.
+	 */
+	if (is_cow_mapping(vma->vm_flags))
+		return -EINVAL;
 	return vm_map_pages(vma, buf->map->pages, buf->map->nr_pages);
 }
 
