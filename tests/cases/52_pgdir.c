@@ -241,9 +241,9 @@ ZC_TEST(pgdir_in_domu)
 
 	/* write the chain into the domU's pages */
 	for (i = 0; i < N; i++)
-		dir[(i / PER_DIR) * (PG / 4) + 1 + i % PER_DIR] = data_refs[i % NDATA];
+		dir[(i / PER_DIR) * (zc_grant_stride() / 4) + 1 + i % PER_DIR] = data_refs[i % NDATA];
 	dir[0] = dir_refs[1];
-	dir[PG / 4] = 0;
+	dir[zc_grant_stride() / 4] = 0;
 
 	expect = malloc((size_t)NDATA * PG);
 	CK(expect, "oom");
@@ -274,7 +274,7 @@ ZC_TEST(pgdir_in_domu)
 	CK(from_pgdir(zc, ctx->domu, dir_refs[0], N, &fh, NULL, NULL, &err) && err == EINVAL,
 	   "looping directory: %s", zc_errname(err));
 	dir[0] = dir_refs[1];
-	dir[PG / 4] = dir_refs[0];
+	dir[zc_grant_stride() / 4] = dir_refs[0];
 	CK(from_pgdir(zc, ctx->domu, dir_refs[0], 3 * PER_DIR, &fh, NULL, NULL, &err) &&
 	   err == EINVAL, "two-page loop: %s", zc_errname(err));
 	/* a directory ref the domU never granted */
