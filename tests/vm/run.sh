@@ -6,14 +6,14 @@
 #   demo   tests/demo/run-demo.sh in dom0; exit 0 if it passed
 #   shell  interactive dom0 shell on this terminal (Ctrl-A X quits QEMU)
 # Logs: build/vm/logs/<date>/{serial,dom0,domU,xen}.log (build/vm/logs/latest).
-# Env: ZC_TIMEOUT (s, default 1200), ZC_CASES="a,b" (only these cases),
+# Env: ZC_TIMEOUT (s, default 900), ZC_CASES="a,b" (only these cases),
 #      ZC_CASE_TIMEOUT (s, default 180), ZC_SMP (1), ZC_MEM (MiB, 2048), ZC_VERBOSE=1
 #      (echo the whole serial log), KV (from build.sh).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${ZC_OUT:-$TOP/build/vm}
 MODE=${1:-check}
-TIMEOUT=${ZC_TIMEOUT:-1200}
+TIMEOUT=${ZC_TIMEOUT:-900}
 for f in "$OUT/xen" "$OUT/vmlinuz" "$OUT/dom0.cpio"; do
 	[ -e "$f" ] || { echo "run.sh: missing $f (run tests/vm/build.sh first)" >&2; exit 2; }
 done
