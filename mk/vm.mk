@@ -4,17 +4,22 @@
 #   make check      build module + tests, boot Xen/dom0/domU under QEMU TCG, run
 #                   every test case; last line "N passed, N failed"
 #   make demo       the same system, running tests/demo/run-demo.sh in dom0
+#   make bench      the same system, running the benchmark (tests/bench/run-bench.sh):
+#                   copy vs zero-copy side by side in one boot, ratios printed
 #   make vm-shell   the same system with an interactive dom0 shell
 #   make tests      only build the test programs (build/tests/)
 # Knobs (environment): ZC_CASES=a,b ZC_TIMEOUT=s ZC_CASE_TIMEOUT=s ZC_VERBOSE=1 KV=...
 
-.PHONY: check demo vm-shell tests
+.PHONY: check demo bench vm-shell tests
 
 check:
 	@tests/vm/check.sh check
 
 demo:
 	@tests/vm/check.sh demo
+
+bench:
+	@tests/vm/check.sh bench
 
 vm-shell:
 	@tests/vm/check.sh shell

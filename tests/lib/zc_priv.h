@@ -39,7 +39,9 @@ int zc_xs_wait(struct zc_xs *xs, int timeout_ms);
  *   arg/N, out/N                   ref lists too long for one node
  *   ready "pid"                    written by the agent when it serves */
 #define ZC_XS_DIR "data/zc"
-#define ZC_REFS_INLINE 400	/* refs per xenstore value (payload max 4096) */
+/* refs per xenstore value: a domU's node may hold 2048 bytes (xenstored
+ * quota), and a ref takes up to 8 ("1048575 ") */
+#define ZC_REFS_INLINE 250
 
 /* the last zc_diag() message, for the runner's verdict line (diag.c) */
 extern char zc_last_diag[256];

@@ -148,6 +148,11 @@ if [ -d "$TOP/tests/demo" ]; then
 	[ -e "$TOP/tests/demo/Makefile" ] && make -C "$TOP/tests/demo" -j2
 	cp -a "$TOP/tests/demo" "$R/zc/demo"
 fi
+if [ -d "$TOP/tests/bench" ]; then
+	make -C "$TOP/tests/bench" O="$OUT/bench"
+	mkdir -p "$R/zc/bench"
+	install -m 0755 "$OUT/bench/zcbench" "$TOP/tests/bench/run-bench.sh" "$R/zc/bench/"
+fi
 ldconfig -r "$R"
 mkcpio "$R" "$OUT/dom0.cpio"
 echo "KV=$KV"

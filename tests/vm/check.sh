@@ -1,7 +1,7 @@
 #!/bin/bash
 # Entry point of `make check`, `make demo` and `make vm-shell`:
 # set up the host if needed, build (quietly, into build/vm/build.log), boot.
-#   tests/vm/check.sh check|demo|shell
+#   tests/vm/check.sh check|demo|bench|shell
 # The build output is only shown when the build fails; `make check` then
 # still ends with the "N passed, N failed" line.
 set -uo pipefail

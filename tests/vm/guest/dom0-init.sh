@@ -1,6 +1,6 @@
 #!/bin/sh
 # PID 1 of the test dom0 (initramfs /init). Kernel command line knobs:
-#   zc.mode=check|shell|demo   run the suite / interactive shell / the demo
+#   zc.mode=check|shell|demo|bench   the suite / a shell / the demo / the benchmark
 #   zc.exit=debugexit|poweroff how to stop the machine (x86 QEMU isa-debug-exit,
 #                              or an ordinary power-off, e.g. PSCI on arm64)
 #   zc.cases="a b"             run only these cases (check mode; ',' separated)
@@ -40,8 +40,8 @@ case $MODE in
 check)
 	sh /zc/dom0-suite.sh
 	finish $? ;;
-demo)
-	sh /zc/dom0-suite.sh --demo
+demo|bench)
+	sh /zc/dom0-suite.sh --$MODE
 	finish $? ;;
 *)
 	if zc_xen_setup; then zc_log "Xen userspace up"; else zc_log "Xen userspace setup FAILED"; fi

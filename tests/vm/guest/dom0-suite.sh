@@ -4,7 +4,8 @@
 # domain's log after each one. Prints "ZCHECK: ok - NAME" / "ZCHECK: not ok -
 # NAME" per case (plus the pseudo-cases vm_setup and vm_teardown), failure
 # diagnostics as "ZCHECK: # ...", and "ZCHECK: RESULT <passed> <failed> <skipped>".
-# With --demo it runs /zc/demo/run-demo.sh <domU> instead of the cases.
+# With --demo (--bench) it runs /zc/demo/run-demo.sh (/zc/bench/run-bench.sh)
+# <domU> instead of the cases.
 . /zc/zc-lib.sh
 PASS=0 FAIL=0 SKIP=0
 CASE_TIMEOUT=$(zc_arg zc.case_timeout 180)
@@ -42,19 +43,20 @@ zc_scan >> $D || ok=0
 cat $D | grep -v '^#'
 if [ $ok = 1 ]; then verdict vm_setup ok; else verdict vm_setup fail $D; fi
 
-if [ "$1" = --demo ]; then
-	DEMO=/zc/demo/run-demo.sh
+if [ "$1" = --demo ] || [ "$1" = --bench ]; then
+	JOB=${1#--}
+	DEMO=/zc/$JOB/run-$JOB.sh
 	if [ ! -e $DEMO ]; then
-		zc_say "demo: tests/demo/run-demo.sh does not exist yet"
-		verdict demo fail
+		zc_say "$JOB: tests/$JOB/run-$JOB.sh does not exist yet"
+		verdict $JOB fail
 	else
 		# the demo's own output is what the user came for: show all of it
-		{ sh $DEMO "${ZC_DOMU:--1}"; echo $? > $ZC_RUN/demo.rc; } 2>&1 |
+		{ sh $DEMO "${ZC_DOMU:--1}"; echo $? > $ZC_RUN/$JOB.rc; } 2>&1 |
 			while IFS= read -r l; do zc_say "  $l"; done
 		res=ok
-		[ "$(cat $ZC_RUN/demo.rc)" = 0 ] || { res=fail; echo "# run-demo.sh exited with status $(cat $ZC_RUN/demo.rc)" > $ZC_RUN/demo.diag; }
-		zc_scan >> $ZC_RUN/demo.diag || res=fail
-		verdict demo $res $ZC_RUN/demo.diag
+		[ "$(cat $ZC_RUN/$JOB.rc)" = 0 ] || { res=fail; echo "# run-$JOB.sh exited with status $(cat $ZC_RUN/$JOB.rc)" > $ZC_RUN/$JOB.diag; }
+		zc_scan >> $ZC_RUN/$JOB.diag || res=fail
+		verdict $JOB $res $ZC_RUN/$JOB.diag
 	fi
 else
 	# ------------------------------------------------------------ cases
