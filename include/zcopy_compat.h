@@ -99,4 +99,29 @@ static inline bool zcopy_is_swiotlb_buffer(struct device *dev, phys_addr_t paddr
 #endif
 }
 
+/*
+ * vm_operations_struct hook naming our page behind a special PTE.
+ * 6.18, "mm: rename vm_ops->find_special_page() to vm_ops->find_normal_page()",
+ * which also made it depend on CONFIG_FIND_NORMAL_PAGE (gntdev selects it).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+#ifdef CONFIG_FIND_NORMAL_PAGE
+#define ZCOPY_VM_OPS_FIND_PAGE(fn)	.find_normal_page = (fn),
+#else
+#define ZCOPY_VM_OPS_FIND_PAGE(fn)
+#endif
+#else
+#define ZCOPY_VM_OPS_FIND_PAGE(fn)	.find_special_page = (fn),
+#endif
+
+/* 7.3, VMA flags conversion: is_cow_mapping(flags) became vma_is_cow_mapping(vma). */
+static inline bool zcopy_vma_is_cow(struct vm_area_struct *vma)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 3, 0)
+	return vma_is_cow_mapping(vma);
+#else
+	return is_cow_mapping(vma->vm_flags);
+#endif
+}
+
 #endif /* ZCOPY_COMPAT_H */

@@ -224,8 +224,8 @@ static int zcopy_pv_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
 	return 0;
 }
 
-static struct page *zcopy_pv_find_special_page(struct vm_area_struct *vma,
-						unsigned long addr)
+static struct page * __maybe_unused
+zcopy_pv_find_special_page(struct vm_area_struct *vma, unsigned long addr)
 {
 	struct zcopy_pv_umap *um = vma->vm_private_data;
 	unsigned long i = (addr - um->start) >> PAGE_SHIFT;
@@ -239,7 +239,7 @@ static const struct vm_operations_struct zcopy_pv_vm_ops = {
 	.open			= zcopy_pv_vm_open,
 	.close			= zcopy_pv_vm_close,
 	.mprotect		= zcopy_pv_vm_mprotect,
-	.find_special_page	= zcopy_pv_find_special_page,
+	ZCOPY_VM_OPS_FIND_PAGE(zcopy_pv_find_special_page)
 };
 
 bool zcopy_pv_cpu_supported(void)
@@ -267,7 +267,7 @@ int zcopy_pv_mmap(struct zcopy_buf *buf, struct vm_area_struct *vma)
 	    count > map->nr_pages - vma->vm_pgoff)
 		return -EINVAL;
 	/* A COW fault would replace a grant PTE behind Xen's back. */
-	if (is_cow_mapping(vma->vm_flags))
+	if (zcopy_vma_is_cow(vma))
 		return -EINVAL;
 
 	um = kzalloc(sizeof(*um), GFP_KERNEL);
