@@ -98,7 +98,7 @@ static unsigned long zcopy_defer_delay(unsigned int tries)
 {
 	unsigned int ms = ZCOPY_DEFER_MIN_MS << min(tries, 6u);
 
-	return msecs_to_jiffies(min(ms, (unsigned int)ZCOPY_DEFER_MAX_MS));
+	return msecs_to_jiffies(min_t(unsigned int, ms, ZCOPY_DEFER_MAX_MS));
 }
 
 /*
