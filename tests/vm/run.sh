@@ -102,8 +102,8 @@ if [ -z "${npass:-}" ]; then
 fi
 # Backstop: trouble anywhere in the whole serial log (boot, shutdown, or a
 # line the in-guest scan missed) fails the run even if every case passed.
-KPAT='BUG:|WARNING:|Oops|general protection|Call Trace|KASAN|UBSAN|possible circular locking|(^|[];] ?)INFO: |Kernel panic|kernel BUG|refcount_t:'
-XPAT='\(XEN\).*(Assertion|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|FATAL|Panic|domain_crash|Attempt to implicitly unmap)'
+KPAT='BUG:|WARNING:|Oops|general protection|Call Trace|KASAN|UBSAN|possible circular locking|(^|[];] ?)INFO: |Kernel panic|kernel BUG|refcount_t:|detected stall|LOCKUP|Unable to handle kernel'
+XPAT='\(XEN\).*(Assertion|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|FATAL|Panic|domain_crash|Attempt to implicitly unmap|Xen WARN)'
 sed 's/^\[[ 0-9.]*\] //' "$LOG" | grep -av -e 'ZCHECK: ' -e '^run.sh: ' |
 	grep -aE -e "$KPAT" -e "$XPAT" > "$LOGDIR/trouble.log"
 if [ -s "$LOGDIR/trouble.log" ] && [ "$nfail" = 0 ]; then

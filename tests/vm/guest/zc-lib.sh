@@ -98,8 +98,8 @@ zc_domu_stop() {
 # Kernel (dom0 kmsg records "pri,seq,ts,flags;text" and domU console lines
 # "[ ts] text") and Xen ("(XEN) ...") signs of trouble. (Bracket expressions
 # rather than backslashes: awk -v would eat the escapes.)
-ZC_KPAT='BUG:|WARNING:|Oops|general protection|Call Trace|KASAN|UBSAN|possible circular locking|(^|[];] ?)INFO: |(^|[];] ?)BUG |Kernel panic|kernel BUG|refcount_t:'
-ZC_XPAT='[(]XEN[)].*(Assertion|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|FATAL|Panic|domain_crash|Attempt to implicitly unmap)'
+ZC_KPAT='BUG:|WARNING:|Oops|general protection|Call Trace|KASAN|UBSAN|possible circular locking|(^|[];] ?)INFO: |(^|[];] ?)BUG |Kernel panic|kernel BUG|refcount_t:|detected stall|LOCKUP|Unable to handle kernel'
+ZC_XPAT='[(]XEN[)].*(Assertion|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|FATAL|Panic|domain_crash|Attempt to implicitly unmap|Xen WARN)'
 
 zc_scan_init() {
 	: > $ZC_XENLOG
