@@ -51,10 +51,13 @@ zc_xen_setup() {
 zc_load_modules() {
 	modprobe vgem || zc_log "modprobe vgem failed (PRIME import tests will fail)"
 	if [ ! -e /lib/modules/"$(uname -r)"/extra/xen_drm_zcopy.ko ]; then
-		zc_log "xen_drm_zcopy.ko is not in the image"
+		echo "# xen_drm_zcopy.ko is not in the image"
 		return 1
 	fi
-	modprobe xen_drm_zcopy || { zc_log "modprobe xen_drm_zcopy failed"; return 1; }
+	if ! modprobe xen_drm_zcopy 2>$ZC_RUN/modprobe.err; then
+		echo "# modprobe xen_drm_zcopy: $(tail -1 $ZC_RUN/modprobe.err)"
+		return 1
+	fi
 	zc_log "xen_drm_zcopy loaded; /dev/dri: $(ls /dev/dri 2>/dev/null | tr '\n' ' ')"
 }
 
