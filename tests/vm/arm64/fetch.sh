@@ -95,7 +95,11 @@ done
 # otherwise a warm run touches the network not at all.
 if [ $UPDATE = 1 ] || [ -z "$(find $A/lists -maxdepth 1 -name '*_Packages*' -mtime -1 | head -1)" ]; then
 	log "apt-get update (private lists in $A/lists)"
-	apt-get -q -o APT::Update::Error-Mode=any update >&2 || apt-get -q update >&2
+	if ! apt-get -q update >&2; then
+		# stale lists still name the packages already in debs/
+		ls $A/lists/*_Packages* >/dev/null 2>&1 || die "apt-get update failed"
+		log "warning: apt-get update failed; using the lists from before"
+	fi
 fi
 
 # field PKG NAME: a field of the candidate version (highest in bookworm*);
