@@ -123,7 +123,7 @@ ln -sf $XENLIB/bin/xl "$R/usr/sbin/xl"
 mkdir -p "$R/etc/xen" "$R/var/lib/xen" "$R/var/log/xen/console" "$R/var/lib/xenstored" "$R/boot"
 cp /etc/xen/xl.conf "$R/etc/xen/"
 cp -a /etc/xen/scripts "$R/etc/xen/"
-copy_modules "$R" xenfs xen-privcmd xen-evtchn xen-gntdev xen-gntalloc drm vgem
+copy_modules "$R" xenfs xen-privcmd xen-evtchn xen-gntdev xen-gntalloc drm vgem vivid
 if [ -e "$OUT/module/xen_drm_zcopy.ko" ]; then
 	mkdir -p "$R/lib/modules/$KV/extra"
 	cp "$OUT/module/xen_drm_zcopy.ko" "$R/lib/modules/$KV/extra/"
