@@ -31,9 +31,11 @@ unsigned int zcopy_max_refs = 65536;
 module_param_named(max_refs, zcopy_max_refs, uint, 0444);
 MODULE_PARM_DESC(max_refs, "Most grant references per buffer (default 65536)");
 
+/* writable: an administrator (or a test) may tighten it at run time */
 unsigned int zcopy_max_buffers = 4096;
-module_param_named(max_buffers, zcopy_max_buffers, uint, 0444);
-MODULE_PARM_DESC(max_buffers, "Most live buffers per open file (default 4096)");
+module_param_named(max_buffers, zcopy_max_buffers, uint, 0644);
+MODULE_PARM_DESC(max_buffers,
+		 "Most live buffers per open file, checked at each FROM_REFS (default 4096)");
 
 static int zcopy_allow_gid = -1;
 module_param_named(allow_gid, zcopy_allow_gid, int, 0444);

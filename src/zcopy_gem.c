@@ -156,7 +156,8 @@ int zcopy_from_refs(struct drm_device *drm, struct drm_file *file,
 	u64 token;
 	int ret;
 
-	if (atomic_inc_return(&client->live_buffers) > zcopy_max_buffers) {
+	if (atomic_inc_return(&client->live_buffers) >
+	    READ_ONCE(zcopy_max_buffers)) {
 		ret = -EMFILE;
 		goto out_live;
 	}

@@ -51,7 +51,7 @@ int zcopy_ioctl_query(struct drm_device *drm, void *data, struct drm_file *file)
 
 	q->api_version = XEN_ZCOPY_API_VERSION;
 	q->max_refs = zcopy_max_refs;
-	q->max_buffers = zcopy_max_buffers;
+	q->max_buffers = READ_ONCE(zcopy_max_buffers);
 	q->max_wait_ms = ZCOPY_MAX_WAIT_MS;
 	q->grant_size = XEN_ZCOPY_GRANT_SIZE;
 	q->page_size = PAGE_SIZE;

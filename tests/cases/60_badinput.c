@@ -346,3 +346,67 @@ ZC_TEST(unprivileged_refused)
 	close(fd);
 	return zc_counters_idle(1000);
 }
+
+/* ------------------------------------------------------------ limits */
+
+#define MAXBUF_PARAM "/sys/module/xen_drm_zcopy/parameters/max_buffers"
+
+static int write_param(const char *val)
+{
+	FILE *f = fopen(MAXBUF_PARAM, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fputs(val, f) >= 0;
+	return fclose(f) || !ok ? -1 : 0;
+}
+
+static int limited(void)
+{
+	struct drm_xen_zcopy_from_refs fr[3], other;
+	struct drm_xen_zcopy_query q;
+	struct zc_local *h;
+	uint32_t refs[1];
+	int fd = zc_open_render(), fd2 = zc_open_render();
+
+	ZC_CHECK(fd >= 0 && fd2 >= 0, "open");
+	ZC_CHECK(zc_self_grant(1, 605, 0, 0, refs, &h), "self grant");
+	ZC_EXPECT_ERRNO(zcc_query(fd, &q), 0);
+	ZC_CHECK(q.max_buffers == 2, "QUERY max_buffers %u after setting 2", q.max_buffers);
+	ZC_EXPECT_ERRNO(zcc_from_refs(fd, &fr[0], 0, refs, 1, 0), 0);
+	ZC_EXPECT_ERRNO(zcc_from_refs(fd, &fr[1], 0, refs, 1, 0), 0);
+	ZC_EXPECT_ERRNO(zcc_from_refs(fd, &fr[2], 0, refs, 1, 0), EMFILE);
+	ZC_CHECK(zc_counter("buffers") == 2 && zc_counter("grants_mapped") == 2,
+		 "refused buffer left something (buffers %ld)", zc_counter("buffers"));
+	/* the limit is per file */
+	ZC_EXPECT_ERRNO(zcc_from_refs(fd2, &other, 0, refs, 1, 0), 0);
+	/* a freed buffer makes room again */
+	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr[0].handle), 0);
+	ZC_EXPECT_ERRNO(zcc_from_refs(fd, &fr[2], 0, refs, 1, 0), 0);
+	close(fd2);
+	close(fd);
+	zc_local_free(h);
+	return ZC_PASS;
+}
+
+ZC_TEST(limit_max_buffers)
+{
+	char orig[32] = "";
+	FILE *f = fopen(MAXBUF_PARAM, "r");
+	int st, ret;
+	pid_t pid;
+
+	ZC_CHECK(f && fgets(orig, sizeof(orig), f), "read %s", MAXBUF_PARAM);
+	fclose(f);
+	orig[strcspn(orig, "\n")] = 0;
+	ZC_CHECK(!write_param("2"), "write %s: %s", MAXBUF_PARAM, strerror(errno));
+	/* the child does the work, so that the limit is restored whatever happens */
+	pid = fork();
+	if (!pid)
+		_exit(limited());
+	ret = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : ZC_FAIL;
+	ZC_CHECK(!write_param(orig), "restore %s to %s", MAXBUF_PARAM, orig);
+	ZC_CHECK(ret == ZC_PASS, "limited run failed (see above)");
+	return zc_counters_idle(1000);
+}
