@@ -76,7 +76,7 @@ static int zcopy_buffers_show(struct seq_file *m, void *unused)
 		struct zcopy_waiter *w = buf->waiter;
 
 		if (buf->kind == ZCOPY_BUF_FOREIGN) {
-			struct zcopy_map *map = buf->map;
+			struct zcopy_map *map = smp_load_acquire(&buf->map);
 
 			seq_printf(m, "%u foreign", buf->id);
 			if (map) {

@@ -37,8 +37,9 @@ module_param_named(max_buffers, zcopy_max_buffers, uint, 0644);
 MODULE_PARM_DESC(max_buffers,
 		 "Most live buffers per open file, checked at each FROM_REFS (default 4096)");
 
+/* writable: the administrator may grant or revoke the group at run time */
 static int zcopy_allow_gid = -1;
-module_param_named(allow_gid, zcopy_allow_gid, int, 0444);
+module_param_named(allow_gid, zcopy_allow_gid, int, 0644);
 MODULE_PARM_DESC(allow_gid,
 		 "Group whose members may use the ioctls without CAP_SYS_ADMIN (default -1: none)");
 
@@ -56,10 +57,11 @@ static struct zcopy_device *zcopy_the_device;
  */
 int zcopy_check_priv(void)
 {
+	int gid = READ_ONCE(zcopy_allow_gid);
+
 	if (capable(CAP_SYS_ADMIN))
 		return 0;
-	if (zcopy_allow_gid >= 0 &&
-	    in_group_p(make_kgid(current_user_ns(), zcopy_allow_gid)))
+	if (gid >= 0 && in_group_p(make_kgid(current_user_ns(), gid)))
 		return 0;
 	return -EPERM;
 }

@@ -26,6 +26,7 @@
 #include <linux/slab.h>
 
 #include <drm/drm_prime.h>
+#include <drm/drm_print.h>
 
 #include "zcopy_drv.h"
 
@@ -74,8 +75,9 @@ static void zcopy_dmabuf_detach(struct dma_buf *dma_buf,
 	struct zcopy_attach *za = attach->priv;
 
 	mutex_lock(&buf->attach_lock);
-	/* the core unmaps before detaching; be safe if an importer did not */
-	if (WARN_ON(za->sgt)) {
+	/* importers unmap before detaching; clean up after one that did not */
+	if (za->sgt) {
+		drm_warn_once(buf->base.dev, "dma-buf detached while still mapped\n");
 		dma_unmap_sgtable(attach->dev, za->sgt, za->dir, 0);
 		sg_free_table(za->sgt);
 		kfree(za->sgt);
@@ -155,7 +157,7 @@ static void zcopy_dmabuf_unmap(struct dma_buf_attachment *attach,
 	struct zcopy_attach *za = attach->priv;
 
 	mutex_lock(&buf->attach_lock);
-	if (!WARN_ON(za->sgt != sgt)) {
+	if (za->sgt == sgt) {
 		za->sgt = NULL;
 		za->dir = DMA_NONE;
 	}

@@ -201,7 +201,8 @@ int zcopy_from_refs(struct drm_device *drm, struct drm_file *file,
 		goto out_map;
 	}
 	/* from here on the free path undoes everything */
-	buf->map = map;
+	/* debugfs may look already: publish the map fully set up */
+	smp_store_release(&buf->map, map);
 	buf->data_ofs = args->data_ofs;
 	buf->flags = args->flags;
 	kref_get(&client->ref);

@@ -410,3 +410,61 @@ ZC_TEST(limit_max_buffers)
 	ZC_CHECK(ret == ZC_PASS, "limited run failed (see above)");
 	return zc_counters_idle(1000);
 }
+
+/* ------------------------------------------------------------ allow_gid */
+
+#define GID_PARAM "/sys/module/xen_drm_zcopy/parameters/allow_gid"
+#define TEST_GID 4321
+
+/* as nobody, in group 'gid' if gid >= 0: the QUERY errno */
+static int query_as_nobody(int fd, int gid)
+{
+	struct drm_xen_zcopy_query q;
+	gid_t g = gid;
+	pid_t pid = fork();
+	int st;
+
+	if (!pid) {
+		if (setgroups(gid >= 0 ? 1 : 0, &g) || setgid(65534) || setuid(65534))
+			_exit(100);
+		_exit(zcc_query(fd, &q));
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static int write_gid(const char *val)
+{
+	FILE *f = fopen(GID_PARAM, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fputs(val, f) >= 0;
+	return fclose(f) || !ok ? -1 : 0;
+}
+
+ZC_TEST(allow_gid_group)
+{
+	char orig[32] = "";
+	FILE *f = fopen(GID_PARAM, "r");
+	int fd = zc_open_render(), in, out, after;
+
+	ZC_CHECK(fd >= 0, "open");
+	ZC_CHECK(f && fgets(orig, sizeof(orig), f), "read %s", GID_PARAM);
+	fclose(f);
+	orig[strcspn(orig, "\n")] = 0;
+	ZC_CHECK(!strcmp(orig, "-1"), "allow_gid is %s, not the default -1", orig);
+	ZC_CHECK(query_as_nobody(fd, TEST_GID) == EPERM, "group member allowed by default");
+	ZC_CHECK(!write_gid("4321"), "write %s", GID_PARAM);
+	in = query_as_nobody(fd, TEST_GID);
+	out = query_as_nobody(fd, -1);
+	ZC_CHECK(!write_gid(orig), "restore %s", GID_PARAM);
+	after = query_as_nobody(fd, TEST_GID);
+	ZC_CHECK(in == 0, "member of allow_gid refused: %s", zc_errname(in));
+	ZC_CHECK(out == EPERM, "non-member allowed: %s", zc_errname(out));
+	ZC_CHECK(after == EPERM, "member still allowed after reset: %s", zc_errname(after));
+	close(fd);
+	return zc_counters_idle(1000);
+}
