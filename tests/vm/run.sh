@@ -14,7 +14,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${ZC_OUT:-$TOP/build/vm}
 MODE=${1:-check}
 TIMEOUT=${ZC_TIMEOUT:-900}
-for f in "$OUT/xen" "$OUT/vmlinuz" "$OUT/dom0.cpio"; do
+for f in "$OUT/xen" "$OUT/vmlinux" "$OUT/dom0.cpio"; do
 	[ -e "$f" ] || { echo "run.sh: missing $f (run tests/vm/build.sh first)" >&2; exit 2; }
 done
 
@@ -27,7 +27,7 @@ QEMU=(qemu-system-x86_64 -accel tcg -cpu qemu64 -smp "${ZC_SMP:-1}" -m "${ZC_MEM
 	-nodefaults -no-user-config -display none -no-reboot -monitor none
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 	-kernel "$OUT/xen" -append "$XEN_ARGS"
-	-initrd "$OUT/vmlinuz ${DOM0_ARGS//,/,,},$OUT/dom0.cpio")
+	-initrd "$OUT/vmlinux ${DOM0_ARGS//,/,,},$OUT/dom0.cpio")
 
 if [ "$MODE" = shell ]; then
 	echo "run.sh: dom0 shell; 'exit' powers off, Ctrl-A X kills QEMU" >&2
