@@ -76,6 +76,7 @@ static int zcopy_buffers_show(struct seq_file *m, void *unused)
 		struct zcopy_waiter *w = buf->waiter;
 
 		if (buf->kind == ZCOPY_BUF_FOREIGN) {
+			/* pairs with the release in zcopy_from_refs() */
 			struct zcopy_map *map = smp_load_acquire(&buf->map);
 
 			seq_printf(m, "%u foreign", buf->id);
