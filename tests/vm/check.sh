@@ -10,6 +10,11 @@ OUT=${ZC_OUT:-$TOP/build/vm}
 MODE=${1:-check}
 mkdir -p "$OUT"
 "$TOP/tests/vm/setup-host.sh" || { echo "not ok - host set-up (tests/vm/setup-host.sh)"; echo "0 passed, 1 failed"; exit 1; }
+if ! /bin/busybox sh "$TOP/tests/vm/scan-selftest.sh"; then
+	echo "not ok - vm_scan_selftest (tests/vm/scan-selftest.sh: the log scan misses or invents trouble)"
+	[ "$MODE" = check ] && echo "0 passed, 1 failed" || echo "$MODE: FAIL"
+	exit 1
+fi
 t0=${EPOCHREALTIME/./}
 if ! "$TOP/tests/vm/build.sh" > "$OUT/build.log" 2>&1; then
 	tail -30 "$OUT/build.log" | sed 's/^/    # /'
