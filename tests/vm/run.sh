@@ -102,10 +102,10 @@ if [ -z "${npass:-}" ]; then
 fi
 # Backstop: trouble anywhere in the whole serial log (boot, shutdown, or a
 # line the in-guest scan missed) fails the run even if every case passed.
-KPAT='BUG:|WARNING:|Oops|general protection|Call Trace|KASAN|UBSAN|possible circular locking|(^|[];] ?)INFO: |Kernel panic|kernel BUG|refcount_t:|detected stall|LOCKUP|Unable to handle kernel'
-XPAT='\(XEN\).*(Assertion|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|FATAL|Panic|domain_crash|Attempt to implicitly unmap|Xen WARN)'
+# the same patterns as the in-guest scan
+eval "$(grep -E '^ZC_[KX]PAT=' "$TOP/tests/vm/guest/zc-lib.sh")"
 sed 's/^\[[ 0-9.]*\] //' "$LOG" | grep -av -e 'ZCHECK: ' -e '^run.sh: ' |
-	grep -aE -e "$KPAT" -e "$XPAT" > "$LOGDIR/trouble.log"
+	grep -aE -e "$ZC_KPAT" -e "$ZC_XPAT" > "$LOGDIR/trouble.log"
 if [ -s "$LOGDIR/trouble.log" ] && [ "$nfail" = 0 ]; then
 	echo "not ok - vm: kernel/Xen trouble in the logs outside any case:"
 	head -5 "$LOGDIR/trouble.log" | sed 's/^/    # /'
