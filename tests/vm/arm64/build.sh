@@ -21,7 +21,7 @@
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 PLAT=${1:?usage: $0 arm64|arm64-16k}
-C=${XZC_ARM64_CACHE:-$HOME/.cache/xen-zcopy/arm64}
+C=${XZC_ARM64_CACHE:-${HOME:-/root}/.cache/xen-zcopy/arm64}
 case $PLAT in
 arm64) K=$C/k4k ;;
 arm64-16k) K=$C/k16k ;;

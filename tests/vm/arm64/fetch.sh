@@ -36,7 +36,7 @@
 # Debian ABI bumps need no edit here.
 set -euo pipefail
 
-C=${XZC_ARM64_CACHE:-$HOME/.cache/xen-zcopy/arm64}
+C=${XZC_ARM64_CACHE:-${HOME:-/root}/.cache/xen-zcopy/arm64}
 MIRROR=${XZC_MIRROR:-http://deb.debian.org/debian}
 SECMIRROR=${XZC_SECMIRROR:-http://deb.debian.org/debian-security}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
