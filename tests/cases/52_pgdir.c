@@ -196,8 +196,17 @@ ZC_TEST(pgdir_out_domu_readonly)
 	id = 0;
 	CK(!zc_agent_map(ctx, 0, &t.gref_dir, 1, 1, &id), "domU cannot map the directory");
 	CK(zc_agent_try_write(ctx, id) == 1, "domU could write the directory");
+	/*
+	 * Freed while the domU maps the directory: the data grants end, the
+	 * directory's stays and the import is deferred.
+	 */
+	gem_close(zc, &imp);
+	CK(zc_counter("deferred") == 1 && zc_counter("grants_issued") == 1,
+	   "deferred %ld grants_issued %ld, want 1 and 1", zc_counter("deferred"),
+	   zc_counter("grants_issued"));
 	CK(!zc_agent_release(ctx, id), "domU unmap");
 	id = 0;
+	CK(zc_counters_idle(8000) == ZC_PASS, "not released after the domU unmapped");
 out:
 	if (id)
 		zc_agent_release(ctx, id);
