@@ -77,15 +77,17 @@ else
 		esac
 		[ -z "$line" ] && echo "# no verdict line (exit status $rc$([ $rc = 137 ] && echo ", killed after $CASE_TIMEOUT s"))" >> $out
 		zc_scan >> $out || { res=fail; echo "# kernel/Xen log trouble while $c ran (above)" >> $out; }
-		# a case must leave the driver as it found it
+		# a case must leave the driver as it found it (deferred releases
+		# may take a moment)
+		b=$(counters_busy)
 		if [ -z "$busy_before" ] && [ $res != skip ]; then
 			n=0
-			while b=$(counters_busy) && [ $n -lt 30 ]; do sleep 0.1; n=$((n+1)); done
-			if b=$(counters_busy); then
+			while [ -n "$b" ] && [ $n -lt 30 ]; do sleep 0.1; b=$(counters_busy); n=$((n+1)); done
+			if [ -n "$b" ]; then
 				res=fail; echo "# driver counters not back to 0 after the case:$b" >> $out
 			fi
 		fi
-		busy_before=$(counters_busy)
+		busy_before=$b
 		if [ $res = skip ]; then verdict "$c" skip "${line#*# SKIP }"; else verdict "$c" $res $out; fi
 	done
 fi

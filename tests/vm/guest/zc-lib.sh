@@ -3,7 +3,7 @@
 # independent: the x86_64 and a future arm64 harness use the same guest side.
 export PATH=/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-zc_up() { cut -d' ' -f1 /proc/uptime; }
+zc_up() { read -r zc_u_ _ < /proc/uptime; echo $zc_u_; }	# no fork: runs per case
 zc_say() { echo "ZCHECK: $*"; }	# lines the host prints or parses
 zc_log() { echo "zc: [+$(zc_up)s] $*"; }	# progress, log only
 
