@@ -105,7 +105,8 @@ int zc_counters_idle(int timeout_ms);
  *   pattern of seed, grants them to domid 'to' (read-only if ro), and
  *   returns their refs and an id naming the allocation.
  * zc_agent_check: the domU checks its allocation 'id' holds the pattern of
- *   seed from byte offset 'ofs' for 'len' bytes (data written by dom0).
+ *   seed from byte offset 'ofs' for 'len' bytes (data written by dom0):
+ *   pattern byte 0 at 'ofs', as zc_fill(base + ofs, len, seed) writes it.
  * zc_agent_fill: the domU rewrites its allocation 'id' with pattern seed.
  * zc_agent_release: the domU unmaps/frees allocation or mapping 'id'.
  * zc_agent_map: the domU maps n refs granted by domid 'from' with gntdev
@@ -113,7 +114,13 @@ int zc_counters_idle(int timeout_ms);
  * zc_agent_map_check / zc_agent_map_write: check or write the pattern of seed
  *   in the mapping 'id' (whole mapping).
  * zc_agent_try_write: the domU tries to write its mapping 'id'; returns 1 if
- *   the write was refused (fault or map error), 0 if it went through.
+ *   the write was refused (fault or map error), 0 if it went through. For a
+ *   mapping made read-only, it also tries a writable gntdev map of the same
+ *   refs, so 1 means Xen refuses writes, not merely that we mapped read-only.
+ *   The byte stored is the one already there: the data does not change.
+ *
+ * Wire protocol and the agent: tests/agent/zcopy-agent.c. Between cases the
+ * harness releases whatever a case left in the agent (zctest --reset-agent).
  */
 int zc_agent_grant(struct zc_ctx *ctx, unsigned int npages, uint32_t seed,
 		   int to, int ro, uint32_t *refs, int *id);
