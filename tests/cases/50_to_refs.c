@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -555,6 +556,115 @@ out:
 	vbuf_free(&big);
 	vbuf_free(&small);
 	free(refs);
+	close_both(vgem, zc);
+	if (rc == ZC_PASS)
+		rc = zc_counters_idle(3000);
+	return rc;
+}
+
+/*
+ * Several imports deferred at once, released by the domU one at a time in
+ * another order: each one goes as soon as its own pages are unmapped.
+ */
+ZC_TEST(to_refs_deferred_many)
+{
+	enum { NB = 5 };
+	struct drm_xen_zcopy_to_refs r;
+	struct vbuf b[NB];
+	uint32_t refs[NB][4];
+	int vgem, zc, id[NB] = { 0 }, rc = ZC_PASS, i, k;
+
+	NEED_DOMU(ctx);
+	for (i = 0; i < NB; i++)
+		b[i].fd = -1, b[i].map = NULL, b[i].handle = 0, b[i].vhandle = 0;
+	if (open_both(&vgem, &zc))
+		return ZC_FAIL;
+	for (i = 0; i < NB; i++) {
+		CK(!vbuf_new(&b[i], vgem, zc, 1024, 4), "vgem buffer %d", i);
+		zc_fill(b[i].map, b[i].size, 551 + i);
+		to_refs_req(&r, b[i].handle, ctx->domu, refs[i], 4, 0);
+		CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS %d: %s", i,
+		   zc_errname(errno));
+		CK(!zc_agent_map(ctx, 0, refs[i], 4, 0, &id[i]), "domU map %d", i);
+	}
+	for (i = 0; i < NB; i++)
+		vbuf_free(&b[i]);
+	CK(zc_counter("deferred") == NB, "deferred %ld, want %d", zc_counter("deferred"), NB);
+	/* 2, 4, 1, 3, 0 */
+	for (k = 0; k < NB; k++) {
+		long left;
+
+		i = (2 + 2 * k) % NB;
+		CK(!zc_agent_map_check(ctx, id[i], 551 + i), "domU data of %d while deferred", i);
+		CK(!zc_agent_release(ctx, id[i]), "domU unmap %d", i);
+		id[i] = 0;
+		for (left = 0; left < 100 && zc_counter("deferred") != NB - 1 - k; left++)
+			usleep(100 * 1000);
+		CK(zc_counter("deferred") == NB - 1 - k, "deferred %ld after %d unmaps",
+		   zc_counter("deferred"), k + 1);
+		CK(zc_counter("grants_issued") == 4 * (NB - 1 - k), "grants_issued %ld",
+		   zc_counter("grants_issued"));
+	}
+out:
+	for (i = 0; i < NB; i++) {
+		if (id[i])
+			zc_agent_release(ctx, id[i]);
+		vbuf_free(&b[i]);
+	}
+	close_both(vgem, zc);
+	if (rc == ZC_PASS)
+		rc = zc_counters_idle(8000);
+	return rc;
+}
+
+struct race {
+	int zc;
+	uint32_t handle;
+	uint32_t refs[8];
+	int err;
+};
+
+static void *to_refs_thread(void *arg)
+{
+	struct race *t = arg;
+	struct drm_xen_zcopy_to_refs r;
+
+	to_refs_req(&r, t->handle, 0, t->refs, 8, 0);
+	t->err = zc_err(t->zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r);
+	return NULL;
+}
+
+/* TO_REFS from several threads at once: exactly one wins, the rest EBUSY */
+ZC_TEST(to_refs_concurrent)
+{
+	enum { NT = 4, ROUNDS = 20 };
+	struct race t[NT];
+	pthread_t th[NT];
+	struct vbuf b = { .fd = -1 };
+	int vgem, zc, rc = ZC_PASS, i, round;
+
+	if (open_both(&vgem, &zc))
+		return ZC_FAIL;
+	for (round = 0; round < ROUNDS; round++) {
+		int ok = 0, busy = 0;
+
+		CK(!vbuf_new(&b, vgem, zc, 1024, 8), "vgem buffer");
+		for (i = 0; i < NT; i++) {
+			t[i].zc = zc;
+			t[i].handle = b.handle;
+			CK(!pthread_create(&th[i], NULL, to_refs_thread, &t[i]), "thread");
+		}
+		for (i = 0; i < NT; i++) {
+			pthread_join(th[i], NULL);
+			ok += !t[i].err;
+			busy += t[i].err == EBUSY;
+		}
+		CK(ok == 1 && busy == NT - 1, "round %d: %d succeeded, %d EBUSY", round, ok, busy);
+		CK(zc_counter("grants_issued") == 8, "grants_issued %ld", zc_counter("grants_issued"));
+		vbuf_free(&b);
+	}
+out:
+	vbuf_free(&b);
 	close_both(vgem, zc);
 	if (rc == ZC_PASS)
 		rc = zc_counters_idle(3000);
