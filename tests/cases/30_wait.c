@@ -168,3 +168,89 @@ ZC_TEST(wait_counted)
 	close(fd);
 	return zc_counters_idle(2000);
 }
+
+/*
+ * Several processes at once create, export, import, free and wait, while
+ * another reads debugfs: every wait ends, nothing is left behind.
+ */
+static int stress_worker(int seed)
+{
+	struct drm_xen_zcopy_from_refs fr;
+	int fd = zc_open_render(), vg = zc_open_vgem(), i, r;
+	struct zc_local *h;
+	uint32_t refs[3], vh;
+
+	if (fd < 0 || vg < 0 || !zc_self_grant(3, 310 + seed, 0, 0, refs, &h))
+		return 20;
+	for (i = 0; i < 40; i++) {
+		int pfd;
+
+		if (zcc_from_refs(fd, &fr, 0, refs, 1 + (i + seed) % 3, 0))
+			return 21;
+		pfd = zcc_prime_fd(fd, fr.handle);
+		vh = pfd >= 0 ? zcc_import(vg, pfd) : 0;
+		if (!vh)
+			return 22;
+		/* vary who goes last: our handle, the fd, or the import */
+		switch ((i + seed) % 3) {
+		case 0:
+			zcc_close_handle(vg, vh);
+			close(pfd);
+			zcc_close_handle(fd, fr.handle);
+			break;
+		case 1:
+			zcc_close_handle(fd, fr.handle);
+			zcc_close_handle(vg, vh);
+			close(pfd);
+			break;
+		default:
+			close(pfd);
+			zcc_close_handle(fd, fr.handle);
+			zcc_close_handle(vg, vh);
+			break;
+		}
+		r = zcc_wait(fd, fr.wait_token, 2000);
+		if (r && r != ENOENT)
+			return 23;
+	}
+	zc_local_free(h);
+	close(vg);
+	close(fd);
+	return 0;
+}
+
+ZC_TEST(wait_stress)
+{
+	pid_t pids[5];
+	int i, st, bad = 0;
+
+	for (i = 0; i < 5; i++) {
+		pids[i] = fork();
+		ZC_CHECK(pids[i] >= 0, "fork");
+		if (pids[i])
+			continue;
+		if (i < 4)
+			_exit(stress_worker(i));
+		/* the debugfs reader */
+		for (int n = 0; n < 400; n++) {
+			char buf[4096];
+			FILE *f = fopen("/sys/kernel/debug/xen_zcopy/buffers", "r");
+
+			if (!f)
+				_exit(30);
+			while (fread(buf, 1, sizeof(buf), f) > 0)
+				;
+			fclose(f);
+			zc_counter("grants_mapped");
+		}
+		_exit(0);
+	}
+	for (i = 0; i < 5; i++) {
+		if (waitpid(pids[i], &st, 0) != pids[i] || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			zc_diag("worker %d: status %d", i, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+			bad++;
+		}
+	}
+	ZC_CHECK(!bad, "%d worker(s) failed", bad);
+	return zc_counters_idle(3000);
+}
