@@ -35,6 +35,14 @@ if [ -n "$missing" ]; then
 fi
 TAPT=$(xz_since "$T0")
 
+# CPU seconds (user + system) used by finished children so far: with the
+# wall time it shows how much a step waited for a busy machine or network
+# ("times" must run in this shell, not in a $(...) subshell)
+CPUF=$(mktemp)
+trap 'rm -f "$CPUF"' EXIT
+cpu_s() {
+	awk 'END { n = 0; for (i = 1; i <= 2; i++) { split($i, t, /m|s/); n += t[1] * 60 + t[2] } printf "%.1f", n }' "$CPUF"
+}
 STEPS=("$@")
 [ ${#STEPS[@]} -gt 0 ] || STEPS=(uapi-check lint matrix dkms-check)
 RESULTS=()
@@ -42,6 +50,8 @@ RC=0
 for s in "${STEPS[@]}"; do
 	echo "=== $s"
 	t0=$(xz_now)
+	times > "$CPUF"
+	c0=$(cpu_s)
 	case $s in
 	uapi-check) scripts/uapi-check.sh ;;
 	lint) scripts/lint.sh ;;
@@ -50,9 +60,11 @@ for s in "${STEPS[@]}"; do
 	*) xz_log "unknown step $s"; false ;;
 	esac
 	r=$?
+	times > "$CPUF"
 	v=PASS
 	[ $r = 0 ] || { v=FAIL; RC=1; }
-	RESULTS+=("$(printf '%-12s %-4s %7ss' "$s" "$v" "$(xz_since "$t0")")")
+	RESULTS+=("$(printf '%-12s %-4s %7ss  (cpu %ss)' "$s" "$v" "$(xz_since "$t0")" \
+		"$(awk -v a="$c0" -v b="$(cpu_s)" 'BEGIN { printf "%.0f", b - a }')")")
 done
 echo "=== ci-builds summary (host packages: ${TAPT}s)"
 printf '  %s\n' "${RESULTS[@]}"

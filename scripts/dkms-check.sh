@@ -86,12 +86,13 @@ if [ $SYSTEM = 1 ]; then
 	rm -rf "$SRC"
 	KEYS_BEFORE=0
 	[ -e /var/lib/dkms/mok.key ] && KEYS_BEFORE=1
-	xz_src_copy "$SRC"
-	touch "$SRC/.dkms-check"
+	# as a user would: "dkms add <checkout>" copies it to /usr/src/<name>-<ver>
+	xz_src_copy "$OUT/checkout"
 	for kb in /lib/modules/*/build; do
 		[ -e "$kb/Makefile" ] || continue
 		kver=$(basename "$(dirname "$kb")")
-		step "$LOG" "system dkms add $NAME/$VER" dkms add "$SRC" || break
+		step "$LOG" "system dkms add <clean checkout> -> $SRC" dkms add "$OUT/checkout" || break
+		touch "$SRC/.dkms-check"
 		step "$LOG" "system dkms build -k $kver" dkms build "$NAME/$VER" -k "$kver" || break
 		step "$LOG" "system dkms install -k $kver" dkms install "$NAME/$VER" -k "$kver" || break
 		ko=$(find "/lib/modules/$kver/updates/dkms" -name "$MOD.ko*" 2>/dev/null | head -1)
@@ -106,7 +107,6 @@ if [ $SYSTEM = 1 ]; then
 			res FAIL "AUTOINSTALL=yes missing from dkms.conf" 0.0
 		break	# one installed kernel is enough (dkms add is per source)
 	done
-	[ -e "$SRC/.dkms-check" ] || true
 	if ! ls /lib/modules/*/build/Makefile >/dev/null 2>&1; then
 		res FAIL "no installed kernel headers (apt-get install linux-headers-amd64)" 0.0
 	fi

@@ -94,8 +94,9 @@ while read -r name suite fl abi ver gccv kdir; do
 		make -j"$JOBS" -C "$kdir" M="$bdir" W=1 "${args[@]}" modules) > "$bdir/build.log" 2>&1
 	rc=$?
 	secs=$(xz_since "$t0")
-	# every diagnostic counts: gcc/sparse "warning:"/"error:", modpost "WARNING:"
-	grep -E ': (warning|error):|WARNING:|^Error|\*\*\*' "$bdir/build.log" |
+	# every diagnostic counts: gcc/sparse "warning:"/"error:", modpost
+	# "WARNING:"/"ERROR:" (make's own "***" follow-up lines do not)
+	grep -E ': (warning|error):|WARNING:|ERROR:' "$bdir/build.log" |
 		sed "s|$bdir/||g; s|^|$name: |" > "$bdir/warnings.txt"
 	nwarn=$(wc -l < "$bdir/warnings.txt")
 	note=""
