@@ -47,16 +47,40 @@ STEPS=("$@")
 [ ${#STEPS[@]} -gt 0 ] || STEPS=(uapi-check lint matrix dkms-check)
 RESULTS=()
 RC=0
+# Downloads overlap the CPU-bound steps: the lint tools are fetched first,
+# the kernel trees and toolchains in the background while uapi-check and
+# lint run; each step then uses the cache without fetching (--no-fetch).
+mkdir -p build
+FETCH_PID=""
+t0=$(xz_now)
+scripts/fetch.sh --source --no-kernels || RC=1
+scripts/fetch.sh > build/ci-fetch.log 2>&1 &
+FETCH_PID=$!
+RESULTS+=("$(printf '%-12s %-4s %7ss  (lint tools; kernels in the background: build/ci-fetch.log)' fetch \
+	"$([ $RC = 0 ] && echo PASS || echo FAIL)" "$(xz_since "$t0")")")
+wait_fetch() {
+	[ -n "$FETCH_PID" ] || return 0
+	local t0 r
+	t0=$(xz_now)
+	wait "$FETCH_PID"
+	r=$?
+	FETCH_PID=""
+	cat build/ci-fetch.log
+	RESULTS+=("$(printf '%-12s %-4s %7ss  (waited for the background fetch)' fetch-kernels \
+		"$([ $r = 0 ] && echo PASS || echo FAIL)" "$(xz_since "$t0")")")
+	[ $r = 0 ] || RC=1
+}
 for s in "${STEPS[@]}"; do
+	case $s in matrix|dkms-check) wait_fetch ;; esac
 	echo "=== $s"
 	t0=$(xz_now)
 	times > "$CPUF"
 	c0=$(cpu_s)
 	case $s in
 	uapi-check) scripts/uapi-check.sh ;;
-	lint) scripts/lint.sh ;;
-	matrix) scripts/matrix.sh ;;
-	dkms-check) scripts/dkms-check.sh ;;
+	lint) scripts/lint.sh --no-fetch ;;
+	matrix) scripts/matrix.sh --no-fetch ;;
+	dkms-check) scripts/dkms-check.sh --no-fetch ;;
 	*) xz_log "unknown step $s"; false ;;
 	esac
 	r=$?
@@ -66,6 +90,7 @@ for s in "${STEPS[@]}"; do
 	RESULTS+=("$(printf '%-12s %-4s %7ss  (cpu %ss)' "$s" "$v" "$(xz_since "$t0")" \
 		"$(awk -v a="$c0" -v b="$(cpu_s)" 'BEGIN { printf "%.0f", b - a }')")")
 done
+wait_fetch
 echo "=== ci-builds summary (host packages: ${TAPT}s)"
 printf '  %s\n' "${RESULTS[@]}"
 echo "# ci-builds $([ $RC = 0 ] && echo PASS || echo FAIL): total $(xz_since "$T0")s"

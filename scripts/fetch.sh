@@ -47,6 +47,9 @@ done
 
 T0=$(xz_now)
 mkdir -p "$XZ_DEBS/pool" "$XZ_KERNELS" "$XZ_TCS"
+# one fetch at a time per cache (make -j, or CI prefetching in the background)
+exec 9> "$XZ_CACHE/.fetch.lock"
+flock 9
 xz_apt_setup "$UPDATE"
 
 # xz_download SPEC...: apt-get download of the specs not yet in debs/pool
