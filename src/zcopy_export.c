@@ -230,7 +230,7 @@ int zcopy_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 	 * page: its writes would never reach the other domain. Refused, as
 	 * in PV.
 	 */
-	if (is_cow_mapping(vma->vm_flags))
+	if (zcopy_vma_is_cow(vma))
 		return -EINVAL;
 	return vm_map_pages(vma, buf->map->pages, buf->map->nr_pages);
 }
