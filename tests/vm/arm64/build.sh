@@ -172,7 +172,7 @@ ln -sf $XENLIB/bin/xl "$R/usr/sbin/xl"
 install -m 0755 "$OUT/tests/zctest" "$R/usr/bin/zctest"
 mkdir -p "$R/etc/xen" "$R/var/lib/xen" "$R/var/log/xen/console" "$R/var/lib/xenstored" "$R/boot"
 echo '# xl defaults (no networking or block backends in the test system)' > "$R/etc/xen/xl.conf"
-copy_modules "$R" xenfs xen-privcmd xen-evtchn xen-gntdev xen-gntalloc drm vgem
+copy_modules "$R" xenfs xen-privcmd xen-evtchn xen-gntdev xen-gntalloc drm vgem vivid
 mkdir -p "$R/lib/modules/$KREL/extra"
 cp "$M/xen_drm_zcopy.ko" "$R/lib/modules/$KREL/extra/"
 for m in $(modinfo -F depends "$M/xen_drm_zcopy.ko" | tr ',' ' '); do

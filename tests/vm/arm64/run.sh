@@ -38,6 +38,7 @@ XEN_ARGS="dom0_mem=${ZC_DOM0_MEM:-512}M console=dtuart dtuart=/pl011@9000000 log
 DOM0_ARGS="console=hvc0 earlycon=xenboot rdinit=/init panic=-1 zc.mode=$MODE zc.exit=poweroff"
 DOM0_ARGS+=" zc.case_timeout=${ZC_CASE_TIMEOUT:-180}"
 [ -n "${ZC_CASES:-}" ] && DOM0_ARGS+=" zc.cases=${ZC_CASES// /,}"
+# QEMU splits -device options at commas; ',,' is a literal comma.
 # Without -initrd QEMU puts its device tree at RAM base + 128 MiB
 # (0x48000000): the guest-loader modules must stay clear of it (kernel at
 # 0x42000000 may be up to 96 MiB, the initramfs goes above it).
@@ -45,7 +46,7 @@ QEMU=(qemu-system-aarch64 -machine virt,virtualization=on,gic-version=3 -accel t
 	-cpu $CPU -smp "${ZC_SMP:-1}" -m "${ZC_MEM:-1024}"
 	-display none -no-reboot -monitor none -nodefaults
 	-kernel "$OUT/xen" -append "$XEN_ARGS"
-	-device guest-loader,addr=0x42000000,kernel="$OUT/Image",bootargs="$DOM0_ARGS"
+	-device guest-loader,addr=0x42000000,kernel="$OUT/Image",bootargs="${DOM0_ARGS//,/,,}"
 	-device guest-loader,addr=0x4a000000,initrd="$OUT/dom0.cpio")
 
 if [ "$MODE" = shell ]; then
