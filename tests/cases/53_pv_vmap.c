@@ -82,7 +82,7 @@ ZC_TEST(pv_vmap_vivid_capture)
 	int zc = -1, vfd = -1, dfd = -1, id = 0, streaming = 0, rc = ZC_PASS;
 	unsigned int n = 0;
 	struct pollfd pfd;
-	size_t i;
+	size_t i, len = 0;
 
 	if (ctx->domu < 0) {
 		zc_diag("needs the test domU (--domu ID)");
@@ -147,14 +147,18 @@ ZC_TEST(pv_vmap_vivid_capture)
 	CK(zc_agent_check(ctx, id, 681, 0, (size_t)n * PG),
 	   "the domU's pages still hold the old pattern");
 	/* and what dom0 maps is what vivid drew: not one byte value */
-	p = mmap(NULL, fr.size, PROT_READ, MAP_SHARED, dfd, 0);
+	/* dma-buf mmap maps whole pages inside the buffer (16K: not the tail) */
+	len = fr.size / (size_t)sysconf(_SC_PAGESIZE) * (size_t)sysconf(_SC_PAGESIZE);
+	if (len > b.bytesused)
+		len = b.bytesused;
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, dfd, 0);
 	CK(p != MAP_FAILED, "mmap: %s", zc_errname(errno));
-	for (i = 1; i < b.bytesused && p[i] == p[0]; i++)
+	for (i = 1; i < len && p[i] == p[0]; i++)
 		;
-	CK(i < b.bytesused, "frame is one flat byte value");
+	CK(i < len, "frame is one flat byte value");
 out:
 	if (p != MAP_FAILED)
-		munmap(p, fr.size);
+		munmap(p, len);
 	if (streaming)
 		ioctl(vfd, VIDIOC_STREAMOFF, &type);
 	if (vfd >= 0) {
