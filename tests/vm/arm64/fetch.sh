@@ -88,6 +88,8 @@ Acquire::Check-Date "false";
 Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";
 Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled "false";
 EOF
+# ... but keep the host's way out to the archive (proxies), if it has one
+env -u APT_CONFIG apt-config dump 2>/dev/null | grep -E '^Acquire::(https?|ftp)::Proxy' >> $A/apt.conf.new || true
 for f in sources.list apt.conf; do
 	if ! cmp -s $A/$f.new $A/$f; then mv $A/$f.new $A/$f; UPDATE=1; else rm $A/$f.new; fi
 done
