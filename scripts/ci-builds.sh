@@ -60,7 +60,7 @@ if [[ " ${STEPS[*]} " == *" matrix "* || " ${STEPS[*]} " == *" dkms-check "* ]];
 	scripts/fetch.sh > build/ci-fetch.log 2>&1 &
 	FETCH_PID=$!
 fi
-RESULTS+=("$(printf '%-12s %-4s %7ss  (lint tools; kernels in the background: build/ci-fetch.log)' fetch \
+RESULTS+=("$(printf '%-14s %-4s %7ss  (lint tools; kernels in the background: build/ci-fetch.log)' fetch \
 	"$([ $RC = 0 ] && echo PASS || echo FAIL)" "$(xz_since "$t0")")")
 wait_fetch() {
 	[ -n "$FETCH_PID" ] || return 0
@@ -70,7 +70,7 @@ wait_fetch() {
 	r=$?
 	FETCH_PID=""
 	cat build/ci-fetch.log
-	RESULTS+=("$(printf '%-12s %-4s %7ss  (waited for the background fetch)' fetch-kernels \
+	RESULTS+=("$(printf '%-14s %-4s %7ss  (waited for the background fetch)' fetch-kernels \
 		"$([ $r = 0 ] && echo PASS || echo FAIL)" "$(xz_since "$t0")")")
 	[ $r = 0 ] || RC=1
 }
@@ -91,7 +91,7 @@ for s in "${STEPS[@]}"; do
 	times > "$CPUF"
 	v=PASS
 	[ $r = 0 ] || { v=FAIL; RC=1; }
-	RESULTS+=("$(printf '%-12s %-4s %7ss  (cpu %ss)' "$s" "$v" "$(xz_since "$t0")" \
+	RESULTS+=("$(printf '%-14s %-4s %7ss  (cpu %ss)' "$s" "$v" "$(xz_since "$t0")" \
 		"$(awk -v a="$c0" -v b="$(cpu_s)" 'BEGIN { printf "%.0f", b - a }')")")
 done
 wait_fetch

@@ -75,6 +75,7 @@ want() { # want PKG VER ARCH(amd64|arm64|all)
 # ------------------------------------------------------------ resolve ---
 declare -A TC_NEEDED=()
 RESOLVED=()
+SKIPPED=()
 resolve_kernels() {
 	local t id re prefix fls fl arch meta ver deps abi hdr common kb gccv
 	for t in "${TARGETS[@]}"; do
@@ -85,6 +86,7 @@ resolve_kernels() {
 			ver=$(xz_best_version "$meta:$arch" "$re")
 			if [ -z "$ver" ]; then
 				xz_log "$id/$fl: no $meta in $re (flavour not built there)"
+				SKIPPED+=("$id-$fl")
 				continue
 			fi
 			deps=$(xz_depends "$meta:$arch=$ver")
@@ -339,6 +341,7 @@ if [ $KERNELS = 1 ]; then
 		echo "$id-$fl $id $fl $abi $ver $g $kd" >> "$XZ_CACHE/index.txt.new"
 	done
 	mv "$XZ_CACHE/index.txt.new" "$XZ_CACHE/index.txt"
+	printf '%s\n' "${SKIPPED[@]}" | sed '/^$/d' > "$XZ_CACHE/skipped.txt"
 fi
 [ $SOURCE = 1 ] && fetch_source
 xz_log "done in $(xz_since "$T0")s (cache: $XZ_CACHE)"

@@ -115,6 +115,9 @@ while read -r name suite fl abi ver gccv kdir; do
 		"$st" "$name" "$abi" "$arch" "$label" "$secs" "$nwarn" "$note")"
 done < "$XZ_CACHE/index.txt"
 
+if [ -s "$XZ_CACHE/skipped.txt" ]; then
+	say "# not built by Debian (no such flavour in that suite): $(tr '\n' ' ' < "$XZ_CACHE/skipped.txt")"
+fi
 [ $NTGT -gt 0 ] || xz_die "no target matches ${FILTERS[*]}"
 if [ -s "$WARNLOG" ]; then
 	say "# warnings (full logs: build/matrix/<target>/build.log):"
