@@ -202,5 +202,4 @@ module_exit(zcopy_exit);
 
 MODULE_DESCRIPTION(ZCOPY_DRIVER_DESC);
 MODULE_LICENSE("GPL");
-MODULE_ALIAS("devname:dri/xen_drm_zcopy");
 ZCOPY_IMPORT_NS_DMA_BUF();
