@@ -39,23 +39,6 @@
 #define BPP	32
 #define GRANT	4096u
 
-/* the test library reports through these (tests/lib/runner.c has them too) */
-void zc_diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("  # ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-const char *zc_errname(int err)
-{
-	return err ? strerror(err) : "success";
-}
-
 static int failures;
 
 static void step(int ok, const char *fmt, ...)
