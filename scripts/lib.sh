@@ -72,6 +72,9 @@ Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";
 Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled "false";
 Acquire::IndexTargets::deb::CNF::DefaultEnabled "false";
 EOC
+	# ... but keep the host's way out to the archive (proxies), if any
+	env -u APT_CONFIG apt-config dump 2>/dev/null |
+		grep -E '^Acquire::(https?|ftp)::Proxy' >> "$XZ_APT/etc/apt.conf.new" || true
 	# rewrite only on change: a newer sources.list makes apt rebuild its
 	# 160 MB package cache (~10-25 s) on the next call
 	for s in sources.list apt.conf; do
