@@ -112,7 +112,6 @@ resolve_kernels() {
 # suite's own ld.so/glibc, since bookworm's glibc 2.36 is too old for them.
 TC_DENY='^(libasan|libtsan|libubsan|libhwasan|liblsan|libquadmath|libgomp|libitm|libatomic|libcc1|libc-gconv|libgprofng|libxml2|libsqlite3|libperl|perl|python|gcc-[0-9]+$|binutils$|libc6-.*-cross|.*-arm64-cross$)'
 declare -A TC_SUITE=()
-TC_LISTS=()
 host_has_gcc() {
 	[ -x "/usr/bin/x86_64-linux-gnu-gcc-$1" ] && [ -x "/usr/bin/aarch64-linux-gnu-gcc-$1" ]
 }
@@ -120,7 +119,7 @@ host_has_gcc() {
 has_pkg() { [ -n "$(apt-cache show "$1" 2>/dev/null | sed -n 's/^Package: //p')" ]; }
 resolve_toolchain() { # resolve_toolchain N -> TC_SUITE[N], debs queued
 	local v=$1 s suite="" queue p q list="" file
-	[ -e "$XZ_TCS/gcc-$v/.ok" ] && { TC_SUITE[$v]=done; return 0; }
+	[ -e "$XZ_TCS/gcc-$v/.ok" ] && { TC_SUITE[$v]="done"; return 0; }
 	for s in $GCC_SUITES; do
 		if has_pkg "gcc-$v-x86-64-linux-gnu/$s" && has_pkg "gcc-$v-aarch64-linux-gnu/$s"; then
 			suite=$s
@@ -134,7 +133,8 @@ resolve_toolchain() { # resolve_toolchain N -> TC_SUITE[N], debs queued
 	       cpp-$v-aarch64-linux-gnu libgcc-$v-dev-arm64-cross
 	       gcc-$v-aarch64-linux-gnu-base gcc-$v-cross-base
 	       binutils-x86-64-linux-gnu binutils-aarch64-linux-gnu pahole sparse"
-	local want_set=" $(echo $queue) "
+	local want_set
+	want_set=" $(echo $queue) "
 	queue=$(echo $queue)
 	declare -A seen=()
 	while [ -n "$queue" ]; do
@@ -172,7 +172,8 @@ patch_elf_dir() { # patch_elf_dir DIR SYSROOT: re-point ELF executables to SYSRO
 }
 
 unpack_toolchain() { # unpack_toolchain N
-	local v=$1 dir=$XZ_TCS/gcc-$v f p
+	local v=$1
+	local dir=$XZ_TCS/gcc-$v f p
 	[ -e "$dir/.ok" ] && return 0
 	rm -rf "$dir"
 	mkdir -p "$dir"
