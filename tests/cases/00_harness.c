@@ -8,16 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zctest.h"
+#include "cases.h"
 #include "zc_priv.h"
-
-#define NEED_DOMU(ctx)							\
-	do {								\
-		if ((ctx)->domu < 0) {					\
-			zc_diag("needs the test domU (--domu ID)");	\
-			return ZC_SKIP;					\
-		}							\
-	} while (0)
 
 ZC_TEST(harness_pattern)
 {
@@ -66,7 +58,7 @@ ZC_TEST(harness_domu_grants_dom0_maps)
 	unsigned char *m;
 	int id;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	ZC_CHECK(!zc_agent_grant(ctx, 4, 21, 0, 0, refs, &id), "agent grant");
 	m = zc_self_map(ctx->domu, refs, 4, 0, &h);
 	ZC_CHECK(m, "dom0 could not map the domU's grants");
@@ -89,7 +81,7 @@ ZC_TEST(harness_dom0_grants_domu_maps)
 	unsigned char *g;
 	int id;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	g = zc_self_grant(3, 31, ctx->domu, 0, refs, &h);
 	ZC_CHECK(g, "gntalloc to the domU failed");
 	ZC_CHECK(!zc_agent_map(ctx, 0, refs, 3, 0, &id), "agent map");
@@ -109,7 +101,7 @@ ZC_TEST(harness_readonly_grants_refuse_writes)
 	unsigned char *g, *m;
 	int id, mid;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	/* domU -> dom0, read-only: a writable map is refused, a read-only one works */
 	ZC_CHECK(!zc_agent_grant(ctx, 2, 41, 0, 1, refs, &id), "agent grant ro");
 	m = zc_self_map(ctx->domu, refs, 2, 0, &hm);
@@ -142,7 +134,7 @@ ZC_TEST(harness_many_refs)
 	unsigned char *m;
 	int id, mid;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	ZC_CHECK(refs, "out of memory");
 	ZC_CHECK(!zc_agent_grant(ctx, n, 51, 0, 0, refs, &id), "agent grant %u", n);
 	m = zc_self_map(ctx->domu, refs, n, 1, &h);

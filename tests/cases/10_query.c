@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "10_core.h"
+#include "cases.h"
 
 /* "PV", "PVH", "HVM" from the Xen sysfs, or "" */
 static void guest_type(char *buf, size_t size)

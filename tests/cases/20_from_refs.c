@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "10_core.h"
+#include "cases.h"
 
 #define NEED_MMAP(fd)							\
 	do {								\

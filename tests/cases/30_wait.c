@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "10_core.h"
+#include "cases.h"
 
 /* a 2-page buffer on dom0's own grants */
 static int make_buf(int fd, struct drm_xen_zcopy_from_refs *fr, struct zc_local **h)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "10_core.h"
+#include "cases.h"
 
 /* The 2018 struct layout, spelled as the 2018 header did (LP64). */
 struct zc2018_from_refs {

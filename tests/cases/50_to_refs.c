@@ -19,35 +19,8 @@
 
 #include <xen_zcopy_drm.h>
 
-#include "zctest.h"
+#include "cases.h"
 
-#define PG 4096u
-
-#define NEED_DOMU(ctx)							\
-	do {								\
-		if ((ctx)->domu < 0) {					\
-			zc_diag("needs the test domU (--domu ID)");	\
-			return ZC_SKIP;					\
-		}							\
-	} while (0)
-
-/* A check that fails the case but still runs its cleanup. */
-#define CK(cond, ...)							\
-	do {								\
-		if (!(cond)) {						\
-			zc_diag("%s:%d: check failed: %s", __FILE__,	\
-				__LINE__, #cond);			\
-			zc_diag(__VA_ARGS__);				\
-			rc = ZC_FAIL;					\
-			goto out;					\
-		}							\
-	} while (0)
-
-/* errno of an ioctl, 0 on success */
-static int zc_err(int fd, unsigned long req, void *arg)
-{
-	return zc_ioctl(fd, req, arg) ? errno : 0;
-}
 
 /* A vgem dumb buffer, imported into our device. */
 struct vbuf {
@@ -125,21 +98,9 @@ err:
 	return -1;
 }
 
-/* vgem's primary node: render nodes refuse MODE_CREATE_DUMB */
-static int open_vgem_card(void)
-{
-	int fd = drmOpen("vgem", NULL);
-
-	if (fd < 0) {
-		errno = fd < -1 ? -fd : ENODEV;
-		return -1;
-	}
-	return fd;
-}
-
 static int open_both(int *vgem, int *zc)
 {
-	*vgem = open_vgem_card();
+	*vgem = zcc_open_vgem_card();
 	*zc = zc_open_render();
 	if (*vgem < 0 || *zc < 0) {
 		zc_diag("open: vgem %d, xen_drm_zcopy %d: %s", *vgem, *zc,
@@ -179,18 +140,18 @@ ZC_TEST(to_refs_vgem_both_ways)
 	int vgem, zc, id = 0, rc = ZC_PASS;
 	unsigned int n, i;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	if (open_both(&vgem, &zc))
 		return ZC_FAIL;
 	/* 640x100x4 = 62.5 pages -> 63 pages in vgem's rounding */
 	CK(!vbuf_new(&b, vgem, zc, 640, 100), "vgem buffer");
-	n = (unsigned int)(b.size / PG);
+	n = (unsigned int)(b.size / ZCC_PAGE);
 	refs = calloc(n, sizeof(*refs));
 	CK(refs, "oom");
 	zc_fill(b.map, b.size, 501);
 
 	to_refs_req(&r, b.handle, ctx->domu, refs, n, 0);
-	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS: %s",
+	CK(!zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS: %s",
 	   zc_errname(errno));
 	CK(r.size == b.size && r.data_ofs == 0 && r.gref_dir == 0,
 	   "size %llu (want %llu) data_ofs %u gref_dir %u",
@@ -231,14 +192,14 @@ ZC_TEST(to_refs_readonly)
 	uint32_t refs[16];
 	int vgem, zc, id = 0, rc = ZC_PASS;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	if (open_both(&vgem, &zc))
 		return ZC_FAIL;
 	CK(!vbuf_new(&b, vgem, zc, 1024, 16), "vgem buffer");	/* 16 pages */
-	CK(b.size == 16 * PG, "size %llu", (unsigned long long)b.size);
+	CK(b.size == 16 * ZCC_PAGE, "size %llu", (unsigned long long)b.size);
 	zc_fill(b.map, b.size, 511);
 	to_refs_req(&r, b.handle, ctx->domu, refs, 16, XEN_ZCOPY_TO_REFS_READ_ONLY);
-	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS ro: %s",
+	CK(!zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS ro: %s",
 	   zc_errname(errno));
 	/* a writable map of read-only grants is refused */
 	CK(zc_agent_map(ctx, 0, refs, 16, 0, &id), "domU mapped read-only grants writable");
@@ -271,12 +232,12 @@ ZC_TEST(to_refs_twice_ebusy)
 		return ZC_FAIL;
 	CK(!vbuf_new(&b, vgem, zc, 1024, 4), "vgem buffer");
 	to_refs_req(&r, b.handle, 0, refs, 4, 0);
-	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS: %s", zc_errname(errno));
+	CK(!zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS: %s", zc_errname(errno));
 	to_refs_req(&r, b.handle, 0, refs2, 4, 0);
-	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EBUSY, "second TO_REFS: %s",
+	CK(zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EBUSY, "second TO_REFS: %s",
 	   zc_errname(errno));
 	to_refs_req(&r, b.handle, 0, refs2, 4, XEN_ZCOPY_TO_REFS_READ_ONLY);
-	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EBUSY, "third TO_REFS: %s",
+	CK(zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EBUSY, "third TO_REFS: %s",
 	   zc_errname(errno));
 	CK(zc_counter("grants_issued") == 4, "grants_issued %ld",
 	   zc_counter("grants_issued"));
@@ -304,16 +265,16 @@ ZC_TEST(to_refs_on_from_refs_einval)
 	f.domid = 0;
 	f.refs = (uintptr_t)refs;
 	f.num_refs = 2;
-	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_FROM_REFS, &f), "FROM_REFS: %s",
+	CK(!zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_FROM_REFS, &f), "FROM_REFS: %s",
 	   zc_errname(errno));
 	to_refs_req(&r, f.handle, 0, out_refs, 2, 0);
-	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EINVAL,
+	CK(zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EINVAL,
 	   "TO_REFS on FROM_REFS: %s", zc_errname(errno));
 	CK(!drmPrimeHandleToFD(zc, f.handle, DRM_CLOEXEC, &fd), "export: %s",
 	   zc_errname(errno));
 	CK(!drmPrimeFDToHandle(zc, fd, &h2), "self-import: %s", zc_errname(errno));
 	to_refs_req(&r, h2, 0, out_refs, 2, 0);
-	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EINVAL,
+	CK(zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EINVAL,
 	   "TO_REFS on a self-import: %s", zc_errname(errno));
 	CK(zc_counter("grants_issued") == 0, "grants issued");
 out:
@@ -382,7 +343,7 @@ ZC_TEST(to_refs_bad_input)
 		case 14: r.refs = 8; break;
 		case 15: r.refs = (uintptr_t)zc_errname; break;
 		}
-		e = zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r);
+		e = zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r);
 		CK(e == cases[i].want, "%s: got %s, want %s", cases[i].what,
 		   zc_errname(e), zc_errname(cases[i].want));
 		/* nothing may stay granted after a failure */
@@ -391,7 +352,7 @@ ZC_TEST(to_refs_bad_input)
 	}
 	/* and the buffer is still grantable afterwards */
 	to_refs_req(&r, b.handle, 0, refs, 8, 0);
-	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "valid TO_REFS after errors: %s",
+	CK(!zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "valid TO_REFS after errors: %s",
 	   zc_errname(errno));
 out:
 	vbuf_free(&b);
@@ -413,13 +374,13 @@ ZC_TEST(to_refs_release_deferred)
 	uint32_t refs[8];
 	int vgem, zc, id = 0, rc = ZC_PASS;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	if (open_both(&vgem, &zc))
 		return ZC_FAIL;
 	CK(!vbuf_new(&b, vgem, zc, 1024, 8), "vgem buffer");
 	zc_fill(b.map, b.size, 531);
 	to_refs_req(&r, b.handle, ctx->domu, refs, 8, 0);
-	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS: %s", zc_errname(errno));
+	CK(!zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS: %s", zc_errname(errno));
 	CK(!zc_agent_map(ctx, 0, refs, 8, 0, &id), "domU map");
 
 	/* drop our import: GEM handle (the only reference) and the fds */
@@ -459,19 +420,19 @@ ZC_TEST(to_refs_efault_undo)
 	if (open_both(&vgem, &zc))
 		return ZC_FAIL;
 	CK(!vbuf_new(&b, vgem, zc, 1024, 4), "vgem buffer");
-	ro = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ro = mmap(NULL, ZCC_PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CK(ro != MAP_FAILED, "mmap");
 	to_refs_req(&r, b.handle, 0, ro, 4, 0);
-	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EFAULT, "TO_REFS to a read-only page: %s",
+	CK(zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == EFAULT, "TO_REFS to a read-only page: %s",
 	   zc_errname(errno));
 	CK(zc_counter("grants_issued") == 0, "grants left after EFAULT: %ld",
 	   zc_counter("grants_issued"));
 	to_refs_req(&r, b.handle, 0, refs, 4, 0);
-	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "retry: %s", zc_errname(errno));
+	CK(!zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "retry: %s", zc_errname(errno));
 	CK(zc_counter("grants_issued") == 4, "grants_issued %ld", zc_counter("grants_issued"));
 out:
 	if (ro != MAP_FAILED)
-		munmap(ro, PG);
+		munmap(ro, ZCC_PAGE);
 	vbuf_free(&b);
 	close_both(vgem, zc);
 	if (rc == ZC_PASS)
@@ -487,7 +448,7 @@ ZC_TEST(to_refs_legacy_dumb)
 	uint32_t refs[4];
 	int vgem, zc, id = 0, rc = ZC_PASS;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	if (open_both(&vgem, &zc))
 		return ZC_FAIL;
 	CK(!vbuf_new(&b, vgem, zc, 1024, 4), "vgem buffer");
@@ -496,9 +457,9 @@ ZC_TEST(to_refs_legacy_dumb)
 	l.grefs_ptr = (uintptr_t)refs;
 	l.otherend_id = (uint64_t)ctx->domu;
 	l.handle = b.handle;
-	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_DUMB_TO_REFS, &l), "DUMB_TO_REFS: %s",
+	CK(!zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_DUMB_TO_REFS, &l), "DUMB_TO_REFS: %s",
 	   zc_errname(errno));
-	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_DUMB_TO_REFS, &l) == EBUSY, "second: %s",
+	CK(zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_DUMB_TO_REFS, &l) == EBUSY, "second: %s",
 	   zc_errname(errno));
 	CK(!zc_agent_map(ctx, 0, refs, 4, 0, &id), "domU map");
 	CK(!zc_agent_map_check(ctx, id, 541), "domU data");
@@ -532,7 +493,7 @@ ZC_TEST(to_refs_enospc)
 
 	if (open_both(&vgem, &zc))
 		return ZC_FAIL;
-	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_QUERY, &q), "QUERY");
+	CK(!zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_QUERY, &q), "QUERY");
 	n = q.max_refs < 40000 ? q.max_refs : 40000;
 	if (n < 33000) {
 		zc_diag("max_refs %u cannot exceed the grant table", q.max_refs);
@@ -543,14 +504,14 @@ ZC_TEST(to_refs_enospc)
 	refs = calloc(n, sizeof(*refs));
 	CK(refs, "oom");
 	to_refs_req(&r, big.handle, 0, refs, n, 0);
-	CK(zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == ENOSPC, "TO_REFS of %u pages: %s",
+	CK(zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r) == ENOSPC, "TO_REFS of %u pages: %s",
 	   n, zc_errname(errno));
 	CK(zc_counter("grants_issued") == 0, "grants left: %ld", zc_counter("grants_issued"));
 	vbuf_free(&big);
 
 	CK(!vbuf_new(&small, vgem, zc, 1024, 4), "small buffer");
 	to_refs_req(&r, small.handle, 0, few, 4, 0);
-	CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS after exhaustion: %s",
+	CK(!zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS after exhaustion: %s",
 	   zc_errname(errno));
 out:
 	vbuf_free(&big);
@@ -574,7 +535,7 @@ ZC_TEST(to_refs_deferred_many)
 	uint32_t refs[NB][4];
 	int vgem, zc, id[NB] = { 0 }, rc = ZC_PASS, i, k;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	for (i = 0; i < NB; i++)
 		b[i].fd = -1, b[i].map = NULL, b[i].handle = 0, b[i].vhandle = 0;
 	if (open_both(&vgem, &zc))
@@ -583,7 +544,7 @@ ZC_TEST(to_refs_deferred_many)
 		CK(!vbuf_new(&b[i], vgem, zc, 1024, 4), "vgem buffer %d", i);
 		zc_fill(b[i].map, b[i].size, 551 + i);
 		to_refs_req(&r, b[i].handle, ctx->domu, refs[i], 4, 0);
-		CK(!zc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS %d: %s", i,
+		CK(!zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "TO_REFS %d: %s", i,
 		   zc_errname(errno));
 		CK(!zc_agent_map(ctx, 0, refs[i], 4, 0, &id[i]), "domU map %d", i);
 	}
@@ -630,7 +591,7 @@ static void *to_refs_thread(void *arg)
 	struct drm_xen_zcopy_to_refs r;
 
 	to_refs_req(&r, t->handle, 0, t->refs, 8, 0);
-	t->err = zc_err(t->zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r);
+	t->err = zcc_err(t->zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r);
 	return NULL;
 }
 

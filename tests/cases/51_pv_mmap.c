@@ -21,28 +21,8 @@
 
 #include <xen_zcopy_drm.h>
 
-#include "zctest.h"
+#include "cases.h"
 
-#define PG 4096u
-
-#define NEED_DOMU(ctx)							\
-	do {								\
-		if ((ctx)->domu < 0) {					\
-			zc_diag("needs the test domU (--domu ID)");	\
-			return ZC_SKIP;					\
-		}							\
-	} while (0)
-
-#define CK(cond, ...)							\
-	do {								\
-		if (!(cond)) {						\
-			zc_diag("%s:%d: check failed: %s", __FILE__,	\
-				__LINE__, #cond);			\
-			zc_diag(__VA_ARGS__);				\
-			rc = ZC_FAIL;					\
-			goto out;					\
-		}							\
-	} while (0)
 
 /* A FROM_REFS buffer of n pages the domU granted (pattern seed), exported. */
 struct fbuf {
@@ -148,7 +128,7 @@ ZC_TEST(pv_mmap_read_write)
 	unsigned char *p = MAP_FAILED;
 	int rc = ZC_PASS;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	CK(!fbuf_new(ctx, &f, 8, 601, 0), "FROM_REFS buffer");
 	p = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
 	CK(p != MAP_FAILED, "mmap: %s", zc_errname(errno));
@@ -175,7 +155,7 @@ ZC_TEST(pv_mmap_close_then_munmap)
 	unsigned char *p = MAP_FAILED;
 	int rc = ZC_PASS;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	CK(!fbuf_new(ctx, &f, 4, 611, 0), "FROM_REFS buffer");
 	p = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
 	CK(p != MAP_FAILED, "mmap: %s", zc_errname(errno));
@@ -200,38 +180,38 @@ ZC_TEST(pv_mmap_partial)
 {
 	struct fbuf f = { .fd = -1, .zc = -1 };
 	unsigned char *p = MAP_FAILED;
-	size_t len = 5 * PG;
+	size_t len = 5 * ZCC_PAGE;
 	int rc = ZC_PASS;
 
-	NEED_DOMU(ctx);
-	if (sysconf(_SC_PAGESIZE) != PG) {
+	ZCC_NEED_DOMU(ctx);
+	if (sysconf(_SC_PAGESIZE) != ZCC_PAGE) {
 		zc_diag("offsets and holes in 4 KiB pages: needs a 4K kernel");
 		return ZC_SKIP;
 	}
 	CK(!fbuf_new(ctx, &f, 8, 621, 0), "FROM_REFS buffer");
 	/* pages 2..6 */
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 2 * PG);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 2 * ZCC_PAGE);
 	CK(p != MAP_FAILED, "mmap at offset: %s", zc_errname(errno));
 	{
 		unsigned char *ref = malloc(f.size);
 
 		CK(ref, "oom");
 		zc_fill(ref, f.size, 621);
-		CK(!memcmp(p, ref + 2 * PG, len), "offset mapping shows the wrong pages");
+		CK(!memcmp(p, ref + 2 * ZCC_PAGE, len), "offset mapping shows the wrong pages");
 		free(ref);
 	}
-	CK(!munmap(p + 2 * PG, PG), "munmap of the middle page: %s", zc_errname(errno));
+	CK(!munmap(p + 2 * ZCC_PAGE, ZCC_PAGE), "munmap of the middle page: %s", zc_errname(errno));
 	{
 		volatile unsigned char *v = p;
 
 		/* the pages around the hole still map (a fault kills us) */
 		(void)v[0];
-		(void)v[4 * PG + 7];
+		(void)v[4 * ZCC_PAGE + 7];
 	}
-	CK(!munmap(p, 2 * PG) && !munmap(p + 3 * PG, 2 * PG), "munmap rest");
+	CK(!munmap(p, 2 * ZCC_PAGE) && !munmap(p + 3 * ZCC_PAGE, 2 * ZCC_PAGE), "munmap rest");
 	p = MAP_FAILED;
 	/* beyond the end */
-	p = mmap(NULL, 2 * PG, PROT_READ, MAP_SHARED, f.fd, 7 * PG);
+	p = mmap(NULL, 2 * ZCC_PAGE, PROT_READ, MAP_SHARED, f.fd, 7 * ZCC_PAGE);
 	CK(p == MAP_FAILED, "mapping past the end succeeded");
 out:
 	if (p != MAP_FAILED)
@@ -249,7 +229,7 @@ ZC_TEST(pv_mmap_fork)
 	int rc = ZC_PASS, st;
 	pid_t pid;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	NEED_PV();
 	CK(!fbuf_new(ctx, &f, 4, 631, 0), "FROM_REFS buffer");
 	p = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
@@ -261,15 +241,15 @@ ZC_TEST(pv_mmap_fork)
 		struct sigaction sa = { .sa_handler = SIG_DFL };
 
 		sigaction(SIGSEGV, &sa, NULL);
-		if (msync(p, PG, MS_ASYNC) == 0)
+		if (msync(p, ZCC_PAGE, MS_ASYNC) == 0)
 			_exit(3);
 		_exit(errno == ENOMEM ? 0 : 4);
 	}
 	CK(waitpid(pid, &st, 0) == pid, "waitpid");
 	CK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x (3: mapping inherited)", st);
 	CK(!zc_verify(p, f.size, 631), "parent mapping changed");
-	zc_fill(p, PG, 632);
-	CK(!zc_agent_check(ctx, f.id, 632, 0, PG), "parent write after fork");
+	zc_fill(p, ZCC_PAGE, 632);
+	CK(!zc_agent_check(ctx, f.id, 632, 0, ZCC_PAGE), "parent write after fork");
 out:
 	if (p != MAP_FAILED)
 		munmap(p, f.size);
@@ -285,14 +265,14 @@ ZC_TEST(pv_mmap_mprotect)
 	unsigned char *p = MAP_FAILED;
 	int rc = ZC_PASS;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	NEED_PV();
 	CK(!fbuf_new(ctx, &f, 4, 641, 0), "FROM_REFS buffer");
 	p = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
 	CK(p != MAP_FAILED, "mmap: %s", zc_errname(errno));
 	CK(mprotect(p, f.size, PROT_READ) && errno == EACCES, "mprotect RO: %s",
 	   zc_errname(errno));
-	CK(mprotect(p + PG, PG, PROT_NONE) && errno == EACCES, "mprotect NONE: %s",
+	CK(mprotect(p + ZCC_PAGE, ZCC_PAGE, PROT_NONE) && errno == EACCES, "mprotect NONE: %s",
 	   zc_errname(errno));
 	CK(!mprotect(p, f.size, PROT_READ | PROT_WRITE), "mprotect to the same: %s",
 	   zc_errname(errno));
@@ -314,7 +294,7 @@ ZC_TEST(pv_mmap_private_refused)
 	unsigned char *p = MAP_FAILED;
 	int rc = ZC_PASS;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	CK(!fbuf_new(ctx, &f, 2, 651, 0), "FROM_REFS buffer");
 	p = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_PRIVATE, f.fd, 0);
 	CK(p == MAP_FAILED, "MAP_PRIVATE mapping succeeded");
@@ -333,7 +313,7 @@ ZC_TEST(pv_mmap_readonly)
 	unsigned char *p = MAP_FAILED;
 	int rc = ZC_PASS;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	CK(!fbuf_new(ctx, &f, 4, 661, 1), "FROM_REFS read-only buffer");
 	p = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
 	CK(p == MAP_FAILED, "writable mapping of a read-only buffer");
@@ -356,7 +336,7 @@ ZC_TEST(pv_mmap_exit_live)
 	int rc = ZC_PASS, st;
 	pid_t pid;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	CK(!fbuf_new(ctx, &f, 4, 671, 0), "FROM_REFS buffer");
 	pid = fork();
 	CK(pid >= 0, "fork");

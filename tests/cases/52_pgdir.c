@@ -21,40 +21,9 @@
 
 #include <xen_zcopy_drm.h>
 
-#include "zctest.h"
+#include "cases.h"
 
-#define PG 4096u
 #define PER_DIR XEN_ZCOPY_PGDIR_REFS_PER_PAGE
-
-#define NEED_DOMU(ctx)							\
-	do {								\
-		if ((ctx)->domu < 0) {					\
-			zc_diag("needs the test domU (--domu ID)");	\
-			return ZC_SKIP;					\
-		}							\
-	} while (0)
-
-#define CK(cond, ...)							\
-	do {								\
-		if (!(cond)) {						\
-			zc_diag("%s:%d: check failed: %s", __FILE__,	\
-				__LINE__, #cond);			\
-			zc_diag(__VA_ARGS__);				\
-			rc = ZC_FAIL;					\
-			goto out;					\
-		}							\
-	} while (0)
-
-static int open_vgem_card(void)
-{
-	int fd = drmOpen("vgem", NULL);
-
-	if (fd < 0) {
-		errno = fd < -1 ? -fd : ENODEV;
-		return -1;
-	}
-	return fd;
-}
 
 static void gem_close(int fd, uint32_t *handle)
 {
@@ -87,7 +56,7 @@ static int from_pgdir(int zc, int domid, uint32_t gref_dir, uint32_t n,
 		*err = errno;
 		return -1;
 	}
-	*map = mmap(NULL, (size_t)n * PG, PROT_READ, MAP_SHARED, *fd, 0);
+	*map = mmap(NULL, (size_t)n * ZCC_PAGE, PROT_READ, MAP_SHARED, *fd, 0);
 	if (*map == MAP_FAILED) {
 		*err = errno;
 		*map = NULL;
@@ -108,13 +77,13 @@ ZC_TEST(pgdir_out_self)
 	size_t size = 0;
 	unsigned int n = 1100;
 
-	vgem = open_vgem_card();
+	vgem = zcc_open_vgem_card();
 	zc = zc_open_render();
 	CK(vgem >= 0 && zc >= 0, "open: %s", zc_errname(errno));
 	CK(!zc_ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &cd), "vgem dumb: %s",
 	   zc_errname(errno));
 	size = cd.size;
-	CK(size == (size_t)n * PG, "size %zu", size);
+	CK(size == (size_t)n * ZCC_PAGE, "size %zu", size);
 	md.handle = cd.handle;
 	CK(!zc_ioctl(vgem, DRM_IOCTL_MODE_MAP_DUMB, &md), "map dumb");
 	vmap = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vgem, md.offset);
@@ -177,8 +146,8 @@ ZC_TEST(pgdir_out_domu_readonly)
 	uint32_t imp = 0;
 	int vgem, zc, vfd = -1, id = 0, rc = ZC_PASS;
 
-	NEED_DOMU(ctx);
-	vgem = open_vgem_card();
+	ZCC_NEED_DOMU(ctx);
+	vgem = zcc_open_vgem_card();
 	zc = zc_open_render();
 	CK(vgem >= 0 && zc >= 0, "open: %s", zc_errname(errno));
 	CK(!zc_ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &cd), "vgem dumb");
@@ -240,7 +209,7 @@ ZC_TEST(pgdir_in_domu)
 	int zc, data_id = 0, dir_id = 0, ffd = -1, err, rc = ZC_PASS;
 	unsigned int i;
 
-	NEED_DOMU(ctx);
+	ZCC_NEED_DOMU(ctx);
 	zc = zc_open_render();
 	CK(zc >= 0, "open: %s", zc_errname(errno));
 	CK(!zc_agent_grant(ctx, NDATA, 711, 0, 1, data_refs, &data_id), "domU data grant");
@@ -254,16 +223,16 @@ ZC_TEST(pgdir_in_domu)
 	dir[0] = dir_refs[1];
 	dir[zc_grant_stride() / 4] = 0;
 
-	expect = malloc((size_t)NDATA * PG);
+	expect = malloc((size_t)NDATA * ZCC_PAGE);
 	CK(expect, "oom");
-	zc_fill(expect, (size_t)NDATA * PG, 711);
+	zc_fill(expect, (size_t)NDATA * ZCC_PAGE, 711);
 
 	CK(!from_pgdir(zc, ctx->domu, dir_refs[0], N, &fh, &ffd, &fmap, &err),
 	   "FROM_REFS with the domU's directory: %s", zc_errname(err));
 	for (i = 0; i < N; i++)
-		CK(!memcmp(fmap + (size_t)i * PG, expect + (size_t)(i % NDATA) * PG, PG),
+		CK(!memcmp(fmap + (size_t)i * ZCC_PAGE, expect + (size_t)(i % NDATA) * ZCC_PAGE, ZCC_PAGE),
 		   "page %u is not data page %u", i, i % NDATA);
-	munmap(fmap, (size_t)N * PG);
+	munmap(fmap, (size_t)N * ZCC_PAGE);
 	fmap = NULL;
 	close(ffd);
 	ffd = -1;
@@ -292,7 +261,7 @@ ZC_TEST(pgdir_in_domu)
 	   zc_counter("grants_mapped"));
 out:
 	if (fmap)
-		munmap(fmap, (size_t)N * PG);
+		munmap(fmap, (size_t)N * ZCC_PAGE);
 	if (ffd >= 0)
 		close(ffd);
 	if (zc >= 0) {

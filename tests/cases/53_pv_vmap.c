@@ -23,20 +23,8 @@
 
 #include <xen_zcopy_drm.h>
 
-#include "zctest.h"
+#include "cases.h"
 
-#define PG 4096u
-
-#define CK(cond, ...)							\
-	do {								\
-		if (!(cond)) {						\
-			zc_diag("%s:%d: check failed: %s", __FILE__,	\
-				__LINE__, #cond);			\
-			zc_diag(__VA_ARGS__);				\
-			rc = ZC_FAIL;					\
-			goto out;					\
-		}							\
-	} while (0)
 
 /* the vivid video capture node, or -1 */
 static int open_vivid(void)
@@ -101,7 +89,7 @@ ZC_TEST(pv_vmap_vivid_capture)
 	fmt.fmt.pix.field = V4L2_FIELD_NONE;
 	CK(!ioctl(vfd, VIDIOC_S_FMT, &fmt), "S_FMT: %s", zc_errname(errno));
 	CK(fmt.fmt.pix.sizeimage, "sizeimage 0");
-	n = (fmt.fmt.pix.sizeimage + PG - 1) / PG;
+	n = (fmt.fmt.pix.sizeimage + ZCC_PAGE - 1) / ZCC_PAGE;
 
 	zc = zc_open_render();
 	refs = calloc(n, sizeof(*refs));
@@ -144,7 +132,7 @@ ZC_TEST(pv_vmap_vivid_capture)
 
 	/* vivid drew through the kernel mapping: the domU's pages changed */
 	zc_diag("the agent's mismatch report below is the expected result");
-	CK(zc_agent_check(ctx, id, 681, 0, (size_t)n * PG),
+	CK(zc_agent_check(ctx, id, 681, 0, (size_t)n * ZCC_PAGE),
 	   "the domU's pages still hold the old pattern");
 	/* and what dom0 maps is what vivid drew: not one byte value */
 	/* dma-buf mmap maps whole pages inside the buffer (16K: not the tail) */

@@ -17,18 +17,7 @@
 
 #include <xen_zcopy_drm.h>
 
-#include "zctest.h"
-
-#define CK(cond, ...)							\
-	do {								\
-		if (!(cond)) {						\
-			zc_diag("%s:%d: check failed: %s", __FILE__,	\
-				__LINE__, #cond);			\
-			zc_diag(__VA_ARGS__);				\
-			rc = ZC_FAIL;					\
-			goto out;					\
-		}							\
-	} while (0)
+#include "cases.h"
 
 ZC_TEST(to_refs_unload_while_mapped)
 {

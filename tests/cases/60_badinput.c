@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "10_core.h"
+#include "cases.h"
 
 #define DOMID_FIRST_RESERVED 0x7FF0u
 #define BAD_PTR ((uintptr_t)8)	/* mapped by nobody */

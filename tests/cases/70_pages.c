@@ -14,7 +14,7 @@
  */
 #include <stdlib.h>
 
-#include "10_core.h"
+#include "cases.h"
 
 #define P_1080P_W 1920u
 #define P_1080P_H 1080u
@@ -98,18 +98,6 @@ static int from_refs_n(struct zc_ctx *ctx, unsigned int n, uint32_t seed)
 	return zc_counters_idle(2000);
 }
 
-/* vgem's primary node: render nodes refuse MODE_CREATE_DUMB */
-static int open_vgem_card(void)
-{
-	int fd = drmOpen("vgem", NULL);
-
-	if (fd < 0) {
-		errno = fd < -1 ? -fd : ENODEV;
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * dom0 grants a vgem buffer of width x height at 32 bpp (imported into our
  * device) with TO_REFS; the domU maps every frame; both sides check.
@@ -127,7 +115,7 @@ static int to_refs_wh(struct zc_ctx *ctx, unsigned int width, unsigned int heigh
 	int vg, fd, pfd = -1, id = -1, rc = ZC_FAIL;
 
 	ZCC_NEED_DOMU(ctx);
-	vg = open_vgem_card();
+	vg = zcc_open_vgem_card();
 	fd = zc_open_render();
 	ZC_CHECK(vg >= 0 && fd >= 0, "open vgem %d zcopy %d", vg, fd);
 	ZC_EXPECT_ERRNO(zc_ioctl(vg, DRM_IOCTL_MODE_CREATE_DUMB, &cd), 0);

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * Helpers of the driver-core test cases (tests/cases/1x..4x, 6x): thin
+ * Helpers shared by every case file (tests/cases/NN_name.c): the checks
+ * (domU present, cleanup-running CK), the device opens (vgem), and thin
  * wrappers around the ioctls that return 0 or the errno, so that a case
  * reads as the sequence of calls it checks.
  */
-#ifndef ZC_CORE_H
-#define ZC_CORE_H
+#ifndef ZC_CASES_H
+#define ZC_CASES_H
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -30,6 +32,21 @@
 		if ((ctx)->domu < 0) {					\
 			zc_diag("needs the test domU (--domu ID)");	\
 			return ZC_SKIP;					\
+		}							\
+	} while (0)
+
+/*
+ * A check that fails the case but still runs its cleanup: the case has an
+ * int rc and an out: label that undoes what was set up.
+ */
+#define CK(cond, ...)							\
+	do {								\
+		if (!(cond)) {						\
+			zc_diag("%s:%d: check failed: %s", __FILE__,	\
+				__LINE__, #cond);			\
+			zc_diag(__VA_ARGS__);				\
+			rc = ZC_FAIL;					\
+			goto out;					\
 		}							\
 	} while (0)
 
@@ -91,6 +108,18 @@ static inline uint32_t zcc_import(int fd, int prime_fd)
 	return h;
 }
 
+/* vgem's primary node: render nodes refuse MODE_CREATE_DUMB */
+static inline int zcc_open_vgem_card(void)
+{
+	int fd = drmOpen("vgem", NULL);
+
+	if (fd < 0) {
+		errno = fd < -1 ? -fd : ENODEV;
+		return -1;
+	}
+	return fd;
+}
+
 static inline int zcc_close_handle(int fd, uint32_t handle)
 {
 	struct drm_gem_close c = { .handle = handle };
@@ -137,4 +166,4 @@ static inline int zcc_same_file(int a, int b)
 	       sa.st_dev == sb.st_dev;
 }
 
-#endif /* ZC_CORE_H */
+#endif /* ZC_CASES_H */
