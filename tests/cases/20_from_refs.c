@@ -22,6 +22,20 @@
 		}							\
 	} while (0)
 
+/*
+ * The end of a case: free the buffer (our last handle, so WAIT_FREE finds
+ * it gone), give the domU its pages back, and every counter must be idle.
+ */
+static int free_and_release(struct zc_ctx *ctx, int fd,
+			    struct drm_xen_zcopy_from_refs *fr, int id)
+{
+	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr->handle), 0);
+	ZC_EXPECT_ERRNO(zcc_wait(fd, fr->wait_token, 2000), ENOENT);	/* freed already */
+	ZC_CHECK(!zc_agent_release(ctx, id), "agent release");
+	close(fd);
+	return zc_counters_idle(2000);
+}
+
 ZC_TEST(from_refs_cross_domain)
 {
 	struct drm_xen_zcopy_from_refs fr;
@@ -130,11 +144,7 @@ ZC_TEST(from_refs_write_seen_by_domu)
 	ZC_CHECK(!zc_agent_check(ctx, id, 105, 10, 4 * ZCC_PAGE - 10), "dom0's write not seen by the domU");
 	munmap(m, 4 * ZCC_PAGE);
 	close(pfd);
-	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr.handle), 0);
-	ZC_EXPECT_ERRNO(zcc_wait(fd, fr.wait_token, 2000), ENOENT);	/* freed already */
-	ZC_CHECK(!zc_agent_release(ctx, id), "agent release");
-	close(fd);
-	return zc_counters_idle(2000);
+	return free_and_release(ctx, fd, &fr, id);
 }
 
 /*
@@ -249,11 +259,7 @@ ZC_TEST(from_refs_readonly)
 		munmap(m, 8 * ZCC_PAGE);
 	}
 	close(pfd);
-	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr.handle), 0);
-	ZC_EXPECT_ERRNO(zcc_wait(fd, fr.wait_token, 2000), ENOENT);	/* freed already */
-	ZC_CHECK(!zc_agent_release(ctx, id), "agent release");
-	close(fd);
-	return zc_counters_idle(2000);
+	return free_and_release(ctx, fd, &fr, id);
 }
 
 ZC_TEST(from_refs_data_offset)

@@ -120,6 +120,22 @@ static void close_both(int vgem, int zc)
 	close(vgem);
 }
 
+/*
+ * The end of a case: the domU's mapping (if id), the buffer, the devices;
+ * then, if nothing failed, every counter must drop back to idle.
+ */
+static int vbuf_finish(struct zc_ctx *ctx, int id, struct vbuf *b, int vgem,
+		       int zc, int rc, int idle_ms)
+{
+	if (id)
+		zc_agent_release(ctx, id);
+	vbuf_free(b);
+	close_both(vgem, zc);
+	if (rc == ZC_PASS)
+		rc = zc_counters_idle(idle_ms);
+	return rc;
+}
+
 static void to_refs_req(struct drm_xen_zcopy_to_refs *r, uint32_t handle,
 			int domid, uint32_t *refs, uint32_t n, uint32_t flags)
 {
@@ -174,14 +190,8 @@ ZC_TEST(to_refs_vgem_both_ways)
 	vbuf_free(&b);
 	CK(zc_counters_idle(3000) == ZC_PASS, "counters not idle after release");
 out:
-	if (id)
-		zc_agent_release(ctx, id);
-	vbuf_free(&b);
 	free(refs);
-	close_both(vgem, zc);
-	if (rc == ZC_PASS)
-		rc = zc_counters_idle(3000);
-	return rc;
+	return vbuf_finish(ctx, id, &b, vgem, zc, rc, 3000);
 }
 
 /* A read-only grant: the domU reads, and cannot write. */
@@ -211,13 +221,7 @@ ZC_TEST(to_refs_readonly)
 	CK(!zc_agent_release(ctx, id), "domU unmap");
 	id = 0;
 out:
-	if (id)
-		zc_agent_release(ctx, id);
-	vbuf_free(&b);
-	close_both(vgem, zc);
-	if (rc == ZC_PASS)
-		rc = zc_counters_idle(3000);
-	return rc;
+	return vbuf_finish(ctx, id, &b, vgem, zc, rc, 3000);
 }
 
 /* Second TO_REFS -> EBUSY; the first grants stay valid. */
@@ -242,11 +246,7 @@ ZC_TEST(to_refs_twice_ebusy)
 	CK(zc_counter("grants_issued") == 4, "grants_issued %ld",
 	   zc_counter("grants_issued"));
 out:
-	vbuf_free(&b);
-	close_both(vgem, zc);
-	if (rc == ZC_PASS)
-		rc = zc_counters_idle(3000);
-	return rc;
+	return vbuf_finish(ctx, 0, &b, vgem, zc, rc, 3000);
 }
 
 /* TO_REFS on a FROM_REFS buffer (and its self-import) -> EINVAL. */
@@ -355,11 +355,7 @@ ZC_TEST(to_refs_bad_input)
 	CK(!zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r), "valid TO_REFS after errors: %s",
 	   zc_errname(errno));
 out:
-	vbuf_free(&b);
-	close_both(vgem, zc);
-	if (rc == ZC_PASS)
-		rc = zc_counters_idle(3000);
-	return rc;
+	return vbuf_finish(ctx, 0, &b, vgem, zc, rc, 3000);
 }
 
 /*
@@ -399,13 +395,7 @@ ZC_TEST(to_refs_release_deferred)
 	id = 0;
 	CK(zc_counters_idle(8000) == ZC_PASS, "not released after the domU unmapped");
 out:
-	if (id)
-		zc_agent_release(ctx, id);
-	vbuf_free(&b);
-	close_both(vgem, zc);
-	if (rc == ZC_PASS)
-		rc = zc_counters_idle(8000);
-	return rc;
+	return vbuf_finish(ctx, id, &b, vgem, zc, rc, 8000);
 }
 
 /* EFAULT on the refs copy-out ends the grants; a retry then succeeds. */
@@ -433,11 +423,7 @@ ZC_TEST(to_refs_efault_undo)
 out:
 	if (ro != MAP_FAILED)
 		munmap(ro, ZCC_PAGE);
-	vbuf_free(&b);
-	close_both(vgem, zc);
-	if (rc == ZC_PASS)
-		rc = zc_counters_idle(3000);
-	return rc;
+	return vbuf_finish(ctx, 0, &b, vgem, zc, rc, 3000);
 }
 
 /* Legacy DUMB_TO_REFS grants read-write, same rules. */
@@ -468,13 +454,7 @@ ZC_TEST(to_refs_legacy_dumb)
 	CK(!zc_agent_release(ctx, id), "domU unmap");
 	id = 0;
 out:
-	if (id)
-		zc_agent_release(ctx, id);
-	vbuf_free(&b);
-	close_both(vgem, zc);
-	if (rc == ZC_PASS)
-		rc = zc_counters_idle(3000);
-	return rc;
+	return vbuf_finish(ctx, id, &b, vgem, zc, rc, 3000);
 }
 
 /*
@@ -515,12 +495,8 @@ ZC_TEST(to_refs_enospc)
 	   zc_errname(errno));
 out:
 	vbuf_free(&big);
-	vbuf_free(&small);
 	free(refs);
-	close_both(vgem, zc);
-	if (rc == ZC_PASS)
-		rc = zc_counters_idle(3000);
-	return rc;
+	return vbuf_finish(ctx, 0, &small, vgem, zc, rc, 3000);
 }
 
 /*
@@ -625,9 +601,5 @@ ZC_TEST(to_refs_concurrent)
 		vbuf_free(&b);
 	}
 out:
-	vbuf_free(&b);
-	close_both(vgem, zc);
-	if (rc == ZC_PASS)
-		rc = zc_counters_idle(3000);
-	return rc;
+	return vbuf_finish(ctx, 0, &b, vgem, zc, rc, 3000);
 }

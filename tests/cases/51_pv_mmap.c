@@ -103,6 +103,17 @@ static int fbuf_release(struct zc_ctx *ctx, struct fbuf *f)
 	return rc;
 }
 
+/* The end of every case: unmap p, release the buffer, keep the first failure. */
+static int fbuf_finish(struct zc_ctx *ctx, struct fbuf *f, unsigned char *p,
+		       size_t len, int rc)
+{
+	if (p != MAP_FAILED)
+		munmap(p, len);
+	if (fbuf_release(ctx, f) != ZC_PASS && rc == ZC_PASS)
+		rc = ZC_FAIL;
+	return rc;
+}
+
 /*
  * fork and mprotect are refused only where Xen owns the PTEs (PV); an
  * auto-translated domain (arm64) maps the pages like any shared mapping.
@@ -141,11 +152,7 @@ ZC_TEST(pv_mmap_read_write)
 	CK(!munmap(p, f.size), "munmap: %s", zc_errname(errno));
 	p = MAP_FAILED;
 out:
-	if (p != MAP_FAILED)
-		munmap(p, f.size);
-	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
-		rc = ZC_FAIL;
-	return rc;
+	return fbuf_finish(ctx, &f, p, f.size, rc);
 }
 
 /* close every fd and handle first: the mapping keeps the buffer alive */
@@ -168,11 +175,7 @@ ZC_TEST(pv_mmap_close_then_munmap)
 	CK(!munmap(p, f.size), "munmap");
 	p = MAP_FAILED;
 out:
-	if (p != MAP_FAILED)
-		munmap(p, f.size);
-	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
-		rc = ZC_FAIL;
-	return rc;
+	return fbuf_finish(ctx, &f, p, f.size, rc);
 }
 
 /* an offset mapping and a hole punched in the middle */
@@ -214,11 +217,7 @@ ZC_TEST(pv_mmap_partial)
 	p = mmap(NULL, 2 * ZCC_PAGE, PROT_READ, MAP_SHARED, f.fd, 7 * ZCC_PAGE);
 	CK(p == MAP_FAILED, "mapping past the end succeeded");
 out:
-	if (p != MAP_FAILED)
-		munmap(p, len);
-	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
-		rc = ZC_FAIL;
-	return rc;
+	return fbuf_finish(ctx, &f, p, len, rc);
 }
 
 /* the child does not inherit the mapping; the parent's stays intact */
@@ -251,11 +250,7 @@ ZC_TEST(pv_mmap_fork)
 	zc_fill(p, ZCC_PAGE, 632);
 	CK(!zc_agent_check(ctx, f.id, 632, 0, ZCC_PAGE), "parent write after fork");
 out:
-	if (p != MAP_FAILED)
-		munmap(p, f.size);
-	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
-		rc = ZC_FAIL;
-	return rc;
+	return fbuf_finish(ctx, &f, p, f.size, rc);
 }
 
 /* Xen owns the PTEs: protection changes are refused, the mapping stays */
@@ -280,11 +275,7 @@ ZC_TEST(pv_mmap_mprotect)
 	zc_fill(p, f.size, 642);
 	CK(!zc_agent_check(ctx, f.id, 642, 0, f.size), "write after mprotect");
 out:
-	if (p != MAP_FAILED)
-		munmap(p, f.size);
-	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
-		rc = ZC_FAIL;
-	return rc;
+	return fbuf_finish(ctx, &f, p, f.size, rc);
 }
 
 /* private (copy-on-write) mappings would overwrite grant PTEs: refused */
@@ -299,11 +290,7 @@ ZC_TEST(pv_mmap_private_refused)
 	p = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_PRIVATE, f.fd, 0);
 	CK(p == MAP_FAILED, "MAP_PRIVATE mapping succeeded");
 out:
-	if (p != MAP_FAILED)
-		munmap(p, f.size);
-	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
-		rc = ZC_FAIL;
-	return rc;
+	return fbuf_finish(ctx, &f, p, f.size, rc);
 }
 
 /* read-only buffer: PROT_READ maps, PROT_WRITE is refused */
@@ -322,11 +309,7 @@ ZC_TEST(pv_mmap_readonly)
 	CK(!zc_verify(p, f.size, 661), "pattern");
 	CK(mprotect(p, f.size, PROT_READ | PROT_WRITE), "mprotect to writable succeeded");
 out:
-	if (p != MAP_FAILED)
-		munmap(p, f.size);
-	if (fbuf_release(ctx, &f) != ZC_PASS && rc == ZC_PASS)
-		rc = ZC_FAIL;
-	return rc;
+	return fbuf_finish(ctx, &f, p, f.size, rc);
 }
 
 /* a process exits with the mapping (and its fd) live */

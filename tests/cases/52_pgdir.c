@@ -34,6 +34,28 @@ static void gem_close(int fd, uint32_t *handle)
 	*handle = 0;
 }
 
+/*
+ * The end of a TO_REFS case: drop the import and the vgem buffer, close both
+ * devices; then, if nothing failed, every counter must drop back to idle.
+ */
+static int vgem_import_finish(int vgem, uint32_t *vhandle, int vfd, int zc,
+			      uint32_t *imp, int rc)
+{
+	if (zc >= 0)
+		gem_close(zc, imp);
+	if (vfd >= 0)
+		close(vfd);
+	if (vgem >= 0)
+		gem_close(vgem, vhandle);
+	if (zc >= 0)
+		close(zc);
+	if (vgem >= 0)
+		close(vgem);
+	if (rc == ZC_PASS)
+		rc = zc_counters_idle(3000);
+	return rc;
+}
+
 /* FROM_REFS with a directory, exported and mmap()ed read-only. */
 static int from_pgdir(int zc, int domid, uint32_t gref_dir, uint32_t n,
 		      uint32_t *handle, int *fd, unsigned char **map, int *err)
@@ -120,22 +142,10 @@ out:
 		close(ffd);
 	if (zc >= 0)
 		gem_close(zc, &fh);
-	if (zc >= 0)
-		gem_close(zc, &imp);
-	if (vfd >= 0)
-		close(vfd);
 	if (vmap != MAP_FAILED)
 		munmap(vmap, size);
-	if (vgem >= 0)
-		gem_close(vgem, &cd.handle);
 	free(refs);
-	if (zc >= 0)
-		close(zc);
-	if (vgem >= 0)
-		close(vgem);
-	if (rc == ZC_PASS)
-		rc = zc_counters_idle(3000);
-	return rc;
+	return vgem_import_finish(vgem, &cd.handle, vfd, zc, &imp, rc);
 }
 
 /* The directory given to the domU is read-only to it. */
@@ -179,19 +189,7 @@ ZC_TEST(pgdir_out_domu_readonly)
 out:
 	if (id)
 		zc_agent_release(ctx, id);
-	if (zc >= 0)
-		gem_close(zc, &imp);
-	if (vfd >= 0)
-		close(vfd);
-	if (vgem >= 0)
-		gem_close(vgem, &cd.handle);
-	if (zc >= 0)
-		close(zc);
-	if (vgem >= 0)
-		close(vgem);
-	if (rc == ZC_PASS)
-		rc = zc_counters_idle(3000);
-	return rc;
+	return vgem_import_finish(vgem, &cd.handle, vfd, zc, &imp, rc);
 }
 
 /*
