@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # ci-builds.sh - the build checks as CI runs them, in sequence:
-#   uapi-check, lint (checkpatch + coccicheck), matrix (17 kernels, W=1 +
+#   uapi-check, lint (checkpatch + coccicheck), matrix (18 kernels, W=1 +
 #   sparse), dkms-check. Installs the Debian host packages they need first
 #   (apt-get; root). Each step runs even if an earlier one failed; the
 #   summary lists step, verdict and time, and the exit status is non-zero
@@ -21,7 +21,8 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS="make gcc g++ libc6-dev git cpio xz-utils file binutils patchelf
       gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-i386 lib32gcc-12-dev
       dwarves sparse coccinelle ocaml-nox dkms kmod openssl
-      libdrm-dev pkg-config linux-headers-amd64 debian-archive-keyring"
+      libdrm-dev pkg-config linux-headers-amd64 debian-archive-keyring
+      flex bison bc libssl-dev libelf-dev"
 T0=$(xz_now)
 missing=$(for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then

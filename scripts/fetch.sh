@@ -11,6 +11,8 @@
 #                 the newest Debian linux-source-X.Y package (for lint)
 #   --no-kernels  skip the header trees and toolchains (lint only needs
 #                 --source)
+#   --no-upstream skip the arm64 64K-page tree configured from upstream
+#                 source (Debian has no 64K flavour; see setup_upstream)
 #
 # Versions are resolved at run time from the archive (apt-cache madison on
 # the linux-headers-<flavour> meta packages), so an ABI bump in Debian
@@ -34,13 +36,14 @@ TARGETS=(
 # suites searched, in this order, for a gcc-N the host does not have
 GCC_SUITES="bookworm trixie sid experimental"
 
-UPDATE=0 SOURCE=0 KERNELS=1
+UPDATE=0 SOURCE=0 KERNELS=1 UPSTREAM=1
 for a in "$@"; do
 	case $a in
+	--no-upstream) UPSTREAM=0 ;;
 	--update) UPDATE=1 ;;
 	--source) SOURCE=1 ;;
 	--no-kernels) KERNELS=0 ;;
-	-h|--help) sed -n '3,21p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,23p' "$0"; exit 0 ;;
 	*) xz_die "unknown argument $a" ;;
 	esac
 done
@@ -268,21 +271,26 @@ fix_glibc() {
 # 'make coccicheck M=...' reads: top Makefile, scripts/, include/ (spatch
 # --include's kconfig.h and compiler-version.h) and the x86 arch Makefile
 # and headers (about 80 MB instead of 1.8 GB for the whole tree).
+source_pkg() { # sets SRC_PKG, SRC_VER, SRC_DEB: the newest linux-source-X.Y of sid
+	SRC_PKG=$(xz_depends "linux-source/sid" | grep -oE 'linux-source-[0-9.]+' | head -1)
+	[ -n "$SRC_PKG" ] || xz_die "cannot resolve linux-source in sid"
+	SRC_VER=$(xz_best_version "$SRC_PKG" sid)
+	SRC_DEB=$(deb_of "$SRC_PKG" "$SRC_VER" all)
+}
+
 fetch_source() {
-	local pkg ver dir=$XZ_CACHE/source f
-	pkg=$(xz_depends "linux-source/sid" | grep -oE 'linux-source-[0-9.]+' | head -1)
-	[ -n "$pkg" ] || xz_die "cannot resolve linux-source in sid"
-	ver=$(xz_best_version "$pkg" sid)
+	local dir=$XZ_CACHE/source pkg
+	source_pkg
+	pkg=$SRC_PKG
 	if [ -e "$dir/$pkg/.ok" ]; then
 		ln -sfn "$pkg" "$dir/current"
 		return 0
 	fi
-	f=$(deb_of "$pkg" "$ver" all)
-	[ -e "$f" ] || xz_download "$pkg:amd64=$ver"
-	xz_log "source: $pkg $ver (extracting checkpatch and coccinelle files)"
+	[ -e "$SRC_DEB" ] || xz_download "$pkg:amd64=$SRC_VER"
+	xz_log "source: $pkg $SRC_VER (extracting checkpatch and coccinelle files)"
 	rm -rf "${dir:?}/$pkg"
 	mkdir -p "$dir"
-	dpkg-deb --fsys-tarfile "$f" | tar -xO "./usr/src/$pkg.tar.xz" |
+	dpkg-deb --fsys-tarfile "$SRC_DEB" | tar -xO "./usr/src/$pkg.tar.xz" |
 		xz -dc -T2 | tar -x -C "$dir" --wildcards \
 			"$pkg/Makefile" "$pkg/scripts/*" "$pkg/include/*" \
 			"$pkg/arch/x86/Makefile*" "$pkg/arch/arm64/Makefile*" \
@@ -292,15 +300,73 @@ fetch_source() {
 	ln -sfn "$pkg" "$dir/current"
 }
 
+# ------------------------------------------------- upstream arm64 64K ---
+# Debian builds no arm64 kernel with 64K pages. To still compile the module
+# with PAGE_SIZE = 64K (16 grants per page), sid's linux-source-X.Y is
+# configured for arm64 (defconfig + CONFIG_ARM64_64K_PAGES + the Xen and DRM
+# options the driver needs) with sid's gcc, modules_prepare'd, and given the
+# Module.symvers of sid's arm64 headers (same version) for modpost. Host
+# needs: flex, bison, bc, libssl-dev, libelf-dev. About 1.8 GB unpacked.
+UPSTREAM_FRAG='CONFIG_ARM64_64K_PAGES=y
+CONFIG_XEN=y
+CONFIG_XEN_DOM0=y
+CONFIG_XEN_BALLOON=y
+CONFIG_XEN_UNPOPULATED_ALLOC=y
+CONFIG_XEN_GNTDEV=m
+CONFIG_XEN_GRANT_DEV_ALLOC=m
+CONFIG_DMA_SHARED_BUFFER=y
+CONFIG_DRM=m
+CONFIG_DRM_VGEM=m
+CONFIG_MEMORY_HOTPLUG=y
+CONFIG_ZONE_DEVICE=y
+CONFIG_DEBUG_FS=y'
+setup_upstream() { # setup_upstream GCC-N SYMVERS-FILE -> one index line
+	local g=$1 symvers=$2 full o kv mk
+	source_pkg
+	full=$XZ_CACHE/source-full/$SRC_PKG
+	if [ ! -e "$full/.ok" ]; then
+		[ -e "$SRC_DEB" ] || xz_download "$SRC_PKG:amd64=$SRC_VER"
+		xz_log "upstream: unpacking $SRC_PKG $SRC_VER"
+		rm -rf "$full"
+		mkdir -p "$XZ_CACHE/source-full"
+		dpkg-deb --fsys-tarfile "$SRC_DEB" | tar -xO "./usr/src/$SRC_PKG.tar.xz" |
+			xz -dc -T2 | tar -x -C "$XZ_CACHE/source-full" || xz_die "$SRC_PKG: extraction failed"
+		touch "$full/.ok"
+	fi
+	kv=$(make -s -C "$full" kernelversion)
+	o=$XZ_CACHE/upstream/$kv-arm64-64k
+	if [ ! -e "$o/.ok" ]; then
+		xz_log "upstream: configuring $kv arm64 64K pages with gcc-$g (defconfig + Xen/DRM)"
+		rm -rf "$o"
+		mkdir -p "$o"
+		printf '%s\n' "$UPSTREAM_FRAG" > "$o/frag.config"
+		mk=(make -s -C "$full" O="$o" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- CC="aarch64-linux-gnu-gcc-$g")
+		{ PATH=$XZ_TCS/gcc-$g/usr/bin:$PATH "${mk[@]}" defconfig &&
+		  "$full/scripts/kconfig/merge_config.sh" -m -O "$o" "$o/.config" "$o/frag.config" &&
+		  PATH=$XZ_TCS/gcc-$g/usr/bin:$PATH "${mk[@]}" olddefconfig &&
+		  PATH=$XZ_TCS/gcc-$g/usr/bin:$PATH "${mk[@]}" -j2 modules_prepare; } > "$o/prepare.log" 2>&1 ||
+			{ tail -20 "$o/prepare.log" >&2; xz_die "upstream $kv arm64-64k: configuration failed (flex, bison, libssl-dev installed?)"; }
+		grep -q '^CONFIG_ARM64_64K_PAGES=y' "$o/.config" || xz_die "upstream: CONFIG_ARM64_64K_PAGES did not stick"
+		cp "$symvers" "$o/Module.symvers"
+		touch "$o/.ok"
+	fi
+	echo "up-arm64-64k up arm64-64k $kv $SRC_VER $g $o"
+}
+
 # ----------------------------------------------------------------- main ---
 # warm cache: the index was made from the current package lists and every
 # tree in it is unpacked -> nothing to resolve
 if [ $KERNELS = 1 ] && [ -s "$XZ_CACHE/index.txt" ] && [ "$XZ_CACHE/index.txt" -nt "$XZ_APT/.updated" ]; then
 	KERNELS=2
-	while read -r _ _ fl abi _ g kd; do
+	while read -r _ suite fl abi _ g kd; do
+		if [ "$suite" = up ]; then
+			[ -e "$kd/.ok" ] || KERNELS=1
+			continue
+		fi
 		[ -e "$XZ_KERNELS/$abi/.ok-$fl" ] && [ -e "$XZ_KERNELS/$abi/.ok-glibc" ] && [ -d "$kd" ] &&
 		{ host_has_gcc "$g" || [ -e "$XZ_TCS/gcc-$g/.ok" ]; } || KERNELS=1
 	done < "$XZ_CACHE/index.txt"
+	if [ $UPSTREAM = 1 ] && ! grep -q '^up-' "$XZ_CACHE/index.txt"; then KERNELS=1; fi
 	[ $KERNELS = 2 ] && xz_log "kernels: cache is current ($(wc -l < "$XZ_CACHE/index.txt") targets)"
 fi
 if [ $KERNELS = 1 ]; then
@@ -341,6 +407,12 @@ if [ $KERNELS = 1 ]; then
 		fix_glibc "$abi" "$g"
 		echo "$id-$fl $id $fl $abi $ver $g $kd" >> "$XZ_CACHE/index.txt.new"
 	done
+	# the 64K-page target, next to sid's arm64 tree of the same version
+	if [ $UPSTREAM = 1 ]; then
+		read -r _ _ _ _ _ g kd < <(awk '$1 == "sid-arm64"' "$XZ_CACHE/index.txt.new")
+		[ -n "${kd:-}" ] || xz_die "upstream arm64-64k: no sid-arm64 tree to take the compiler and Module.symvers from"
+		setup_upstream "$g" "$kd/Module.symvers" >> "$XZ_CACHE/index.txt.new"
+	fi
 	mv "$XZ_CACHE/index.txt.new" "$XZ_CACHE/index.txt"
 	printf '%s\n' "${SKIPPED[@]}" | sed '/^$/d' > "$XZ_CACHE/skipped.txt"
 fi

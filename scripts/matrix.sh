@@ -4,7 +4,8 @@
 # matrix.sh - build xen_drm_zcopy.ko against every Debian kernel of the
 # matrix (bookworm 6.1, bookworm-security 6.12, trixie 6.12,
 # trixie-backports 7.2, sid 7.2, experimental 7.3; amd64, arm64 and, where
-# Debian builds it, arm64-16k) with W=1 and sparse (C=2, newest sparse).
+# Debian builds it, arm64-16k) with W=1 and sparse (C=2, newest sparse),
+# plus up-arm64-64k: sid's upstream source configured for 64K pages.
 #
 # Usage: scripts/matrix.sh [--no-fetch] [--no-sparse] [-j N] [FILTER...]
 #   FILTER       only targets whose name contains one of the substrings
@@ -86,6 +87,8 @@ while read -r name suite fl abi ver gccv kdir; do
 	else
 		pathpre=$XZ_TCS/gcc-$gccv/usr/bin label="$cc (cache)"
 	fi
+	# an upstream tree has no Debian "CC = gcc-N" line: name the compiler
+	[ "$suite" = up ] && args+=("CC=${cc}")
 	[ $SPARSE = 1 ] && args+=(C=2 "CHECK=$SPARSE_BIN")
 	bdir=$OUT/$name
 	xz_src_copy "$bdir"
