@@ -92,8 +92,15 @@ EOC
 	if [ "$force" = 1 ] || [ ! -e "$stamp" ] ||
 	   [ -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ]; then
 		xz_log "apt-get update (private lists in $XZ_APT/lists)"
-		apt-get -q -o quiet=2 update >&2 || xz_die "apt-get update failed"
-		touch "$stamp"
+		if apt-get -q -o quiet=2 update >&2; then
+			touch "$stamp"
+		elif compgen -G "$XZ_APT/lists/*_Packages*" >/dev/null; then
+			# a mirror hiccup should not stop a build: the old lists still
+			# resolve (and the cached .debs match them)
+			xz_log "warning: apt-get update failed, going on with the lists of $(date -r "$stamp" +%F 2>/dev/null || echo '?')"
+		else
+			xz_die "apt-get update failed"
+		fi
 	fi
 }
 
