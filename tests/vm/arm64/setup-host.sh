@@ -8,18 +8,5 @@
 set -euo pipefail
 PKGS=(qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross
 	make cpio xz-utils kmod gzip ca-certificates debian-archive-keyring apt binutils)
-missing=()
-for p in "${PKGS[@]}"; do
-	dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
-done
-[ ${#missing[@]} = 0 ] && exit 0
-if [ "${1:-}" = --check ]; then
-	echo "missing packages: ${missing[*]}" >&2
-	exit 1
-fi
-echo "arm64 setup-host: installing ${missing[*]}" >&2
-SUDO=
-[ "$(id -u)" = 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+. "$(cd "$(dirname "$0")/../../.." && pwd)/tests/vm/host-lib.sh"
+zc_install_missing "arm64 setup-host" "${1:-}" "${PKGS[@]}"
