@@ -20,7 +20,7 @@ export DEBIAN_FRONTEND=noninteractive
 # gcc-aarch64-linux-gnu; libc6-dev-i386 + lib32gcc-12-dev give -m32.
 PKGS="make gcc g++ libc6-dev git cpio xz-utils file binutils patchelf
       gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-i386 lib32gcc-12-dev
-      dwarves sparse coccinelle ocaml-nox dkms kmod openssl
+      dwarves sparse coccinelle ocaml-nox libpython3.11 dkms kmod openssl
       libdrm-dev pkg-config linux-headers-amd64 debian-archive-keyring
       flex bison bc libssl-dev libelf-dev"
 T0=$(xz_now)

@@ -101,7 +101,7 @@ if [ $CP = 1 ]; then
 fi
 
 if [ $COCCI = 1 ]; then
-	command -v spatch >/dev/null || xz_die "spatch missing (apt-get install coccinelle ocaml-nox)"
+	command -v spatch >/dev/null || xz_die "spatch missing (apt-get install coccinelle ocaml-nox libpython3.11)"
 	t0=$(xz_now)
 	src=$OUT/cocci-src
 	xz_src_copy "$src.all"
