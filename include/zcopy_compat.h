@@ -14,7 +14,6 @@
 #include <linux/version.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/swiotlb.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_prime.h>
 
@@ -37,14 +36,14 @@
 
 /*
  * 6.6, "drm: Enable PRIME import/export for all drivers": before it the
- * PRIME ioctls returned -ENOSYS unless the driver named the GEM helpers.
+ * PRIME export ioctl returned -ENOSYS unless the driver named the GEM
+ * helper. (The import hook is always ours: zcopy_prime_fd_to_handle().)
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
-#define ZCOPY_DRM_PRIME_FD_HOOKS \
-	.prime_handle_to_fd = drm_gem_prime_handle_to_fd, \
-	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,
+#define ZCOPY_DRM_PRIME_HANDLE_TO_FD_HOOK \
+	.prime_handle_to_fd = drm_gem_prime_handle_to_fd,
 #else
-#define ZCOPY_DRM_PRIME_FD_HOOKS
+#define ZCOPY_DRM_PRIME_HANDLE_TO_FD_HOOK
 #endif
 
 /* 6.3, bc292ab00f6c ("mm: introduce vma->vm_flags wrapper functions") */
@@ -80,24 +79,21 @@ static inline bool zcopy_gem_is_imported(const struct drm_gem_object *obj)
 }
 
 /*
- * Is @paddr inside a swiotlb bounce buffer of @dev? TO_REFS must not grant
- * a bounce buffer instead of the exporter's pages.
- * 6.12, "swiotlb: reduce swiotlb pool lookups": is_swiotlb_buffer() became
- * swiotlb_find_pool(). With CONFIG_SWIOTLB_DYNAMIC (6.6+) the pool lookup is
- * not exported: answer conservatively whether @dev ever bounced anything.
+ * Our device's own DMA ops (zcopy_dma.c) need per-device ops, which every
+ * kernel with swiotlb-xen has: CONFIG_DMA_OPS, CONFIG_ARCH_HAS_DMA_OPS in
+ * 6.12 and later.
  */
-static inline bool zcopy_is_swiotlb_buffer(struct device *dev, phys_addr_t paddr)
-{
-#if !IS_ENABLED(CONFIG_SWIOTLB)
-	return false;
-#elif IS_ENABLED(CONFIG_SWIOTLB_DYNAMIC)
-	return READ_ONCE(dev->dma_uses_io_tlb);
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-	return swiotlb_find_pool(dev, paddr);
-#else
-	return is_swiotlb_buffer(dev, paddr);
+#if !IS_ENABLED(CONFIG_DMA_OPS) && !IS_ENABLED(CONFIG_ARCH_HAS_DMA_OPS)
+#error "xen_drm_zcopy needs per-device DMA ops (CONFIG_DMA_OPS / CONFIG_ARCH_HAS_DMA_OPS)"
 #endif
-}
+
+/*
+ * 6.19, "dma-mapping: remove unused map_page callback", the end of the
+ * conversion to a physical-address DMA API: struct dma_map_ops maps single
+ * ranges with .map_phys/.unmap_phys instead of .map_page/.unmap_page (6.12
+ * has only the latter, 7.2 only the former).
+ */
+#define ZCOPY_DMA_OPS_MAP_PHYS	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0))
 
 /*
  * vm_operations_struct hook naming our page behind a special PTE.

@@ -33,6 +33,9 @@
 #define ZCOPY_DRIVER_MAJOR	2
 #define ZCOPY_DRIVER_MINOR	0
 
+/* Upper bound of the max_refs parameter (zcopy_drv.c). */
+#define ZCOPY_MAX_REFS_LIMIT	BIT(20)
+
 /* Largest WAIT_FREE timeout: a display backend waits well under 3 s. */
 #define ZCOPY_MAX_WAIT_MS	60000
 
@@ -122,6 +125,11 @@ struct zcopy_waiter {
 	wait_queue_head_t wq;
 	/** @freed: set once the buffer and all its mappings are gone. */
 	bool freed;
+	/**
+	 * @status: WAIT_FREE's answer once @freed: 0, or -EIO when some of
+	 * the grants could not be unmapped (their pages were leaked).
+	 */
+	int status;
 	/** @id: index in &zcopy_client.tokens. */
 	u32 id;
 	/** @waiting: tasks currently in WAIT_FREE on this token (debugfs). */
@@ -132,6 +140,8 @@ struct zcopy_waiter {
  * struct zcopy_map - foreign grants mapped for a FROM_REFS buffer
  */
 struct zcopy_map {
+	/** @zdev: the device (counters), for the asynchronous unmap. */
+	struct zcopy_device *zdev;
 	/** @domid: the granting domain. */
 	domid_t domid;
 	/** @readonly: mapped with GNTMAP_readonly. */
@@ -140,33 +150,52 @@ struct zcopy_map {
 	unsigned int nr_grants;
 	/** @nr_pages: kernel pages, DIV_ROUND_UP(nr_grants, GRANTS_PER_PAGE). */
 	unsigned int nr_pages;
+	/**
+	 * @nr_ops: grant mappings, one per 4 KiB slot of @pages:
+	 * @nr_grants, then the tail of the last page on 16K/64K kernels,
+	 * which maps the last grant again, read-only (zcopy_map.c).
+	 */
+	unsigned int nr_ops;
 	/** @pages: the unpopulated pages the grants are mapped onto. */
 	struct page **pages;
 	/** @refs: the grant references, @nr_grants of them. */
 	grant_ref_t *refs;
-	/** @handles: map handles, INVALID_GRANT_HANDLE where not mapped. */
+	/** @handles: map handles (@nr_ops), INVALID_GRANT_HANDLE where not mapped. */
 	grant_handle_t *handles;
-	/** @bus_addrs: dev_bus_addr of each mapping (GNTMAP_device_map). */
+	/** @bus_addrs: dev_bus_addr of each mapping (@nr_ops). */
 	u64 *bus_addrs;
 	/**
-	 * @op_pages: per grant, the kernel page it is mapped into (each page
+	 * @op_pages: per mapping, the kernel page it is mapped into (each page
 	 * repeats %ZCOPY_GRANTS_PER_PAGE times): gnttab_map_refs() and
 	 * gnttab_unmap_refs() index their pages[] per operation.
 	 */
 	struct page **op_pages;
 	/**
-	 * @unmap_ops: prepared at map time for the grants that mapped, so
-	 * that the free path cannot fail on an allocation.
+	 * @unmap_ops: prepared at map time for the mappings that succeeded,
+	 * so that the free path cannot fail on an allocation.
 	 */
 	struct gnttab_unmap_grant_ref *unmap_ops;
-	/** @nr_mapped: grants currently mapped (all of them once created). */
+	/** @nr_mapped: mappings currently in place (@nr_ops once created). */
 	unsigned int nr_mapped;
+	/** @nr_counted: of those, grants counted in "grants_mapped". */
+	unsigned int nr_counted;
+	/** @unmap_data: the asynchronous unmap of the free path. */
+	struct gntab_unmap_queue_data unmap_data;
+	/** @unmapped: called when the asynchronous unmap is done. */
+	void (*unmapped)(struct zcopy_map *map, bool ok);
+	/** @owner: the buffer this map backs (for @unmapped). */
+	struct zcopy_buf *owner;
 };
 
 /**
  * struct zcopy_import - a PRIME buffer of another driver, imported here
  */
 struct zcopy_import {
+	/**
+	 * @lock: protects @granted, @refs and @nr_refs against debugfs while
+	 * the buffer is listed (TO_REFS publishes and undoes them).
+	 */
+	struct mutex lock;
 	/** @attach: our attachment to the exporter's dma-buf. */
 	struct dma_buf_attachment *attach;
 	/** @sgt: the mapping of @attach (DMA addresses for our device). */
@@ -185,8 +214,6 @@ struct zcopy_import {
 	struct page **dir_pages;
 	/** @dir_refs: grant references of @dir_pages. */
 	grant_ref_t *dir_refs;
-	/** @data_ofs: offset of the data in the first page. */
-	u32 data_ofs;
 	/** @readonly: the grants are read-only. */
 	bool readonly;
 	/**
@@ -219,7 +246,11 @@ struct zcopy_buf {
 	u32 id;
 	/** @link: entry in &zcopy_device.bufs. */
 	struct list_head link;
-	/** @client: the file state that created the buffer (a reference). */
+	/**
+	 * @client: the file state that created the buffer (a reference);
+	 * for an import, the file that imported it, set (once, cmpxchg)
+	 * after the import (zcopy_prime_fd_to_handle()).
+	 */
 	struct zcopy_client *client;
 	/** @waiter: what WAIT_FREE waits on (FROM_REFS), or NULL. */
 	struct zcopy_waiter *waiter;
@@ -271,8 +302,11 @@ static inline struct zcopy_device *zcopy_buf_dev(struct zcopy_buf *buf)
 }
 
 /* zcopy_drv.c */
-int zcopy_check_priv(void);
 int zcopy_check_domid(u64 domid);
+
+/* zcopy_dma.c */
+int zcopy_dma_setup(struct device *dev);
+int zcopy_dma_frame(dma_addr_t addr, unsigned long *gfn);
 
 /* zcopy_ioctl.c: the new ioctls */
 int zcopy_ioctl_query(struct drm_device *drm, void *data, struct drm_file *file);
@@ -329,10 +363,15 @@ struct drm_gem_object *zcopy_gem_prime_import(struct drm_device *drm,
 struct drm_gem_object *zcopy_gem_import_sg_table(struct drm_device *drm,
 						 struct dma_buf_attachment *attach,
 						 struct sg_table *sgt);
+int zcopy_prime_fd_to_handle(struct drm_device *drm, struct drm_file *file,
+			     int fd, u32 *handle);
+void zcopy_buf_uncharge(struct zcopy_buf *buf);
 
 /* zcopy_map.c */
 int zcopy_map_grants(struct zcopy_device *zdev, struct zcopy_map *map);
 void zcopy_unmap_grants(struct zcopy_device *zdev, struct zcopy_map *map);
+void zcopy_unmap_grants_async(struct zcopy_map *map,
+			      void (*done)(struct zcopy_map *map, bool ok));
 int zcopy_gntst_to_errno(s16 status);
 
 /* zcopy_export.c */
@@ -364,6 +403,8 @@ struct zcopy_to_refs_args {
 	bool pgdir;
 	unsigned int nr_refs;
 	u32 __user *urefs;	/* may be NULL with pgdir */
+	/* the 2018 DUMB_TO_REFS: read-write always, no data offset */
+	bool legacy;
 	/* out */
 	grant_ref_t gref_dir;
 	u32 data_ofs;
@@ -388,7 +429,8 @@ void zcopy_pgdir_free(struct zcopy_device *zdev, struct zcopy_import *imp);
 struct zcopy_client *zcopy_client_new(void);
 void zcopy_client_put(struct zcopy_client *client);
 int zcopy_waiter_new(struct zcopy_client *client, struct zcopy_waiter **out);
-void zcopy_waiter_signal(struct zcopy_client *client, struct zcopy_waiter *w);
+void zcopy_waiter_signal(struct zcopy_client *client, struct zcopy_waiter *w,
+			 int status);
 u64 zcopy_wait_token(struct zcopy_client *client, struct zcopy_waiter *w);
 int zcopy_wait_free(struct zcopy_device *zdev, struct zcopy_client *client,
 		    u64 token, bool legacy, u32 timeout_ms);

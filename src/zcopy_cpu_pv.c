@@ -25,6 +25,7 @@
  * pages was set up when the buffer was mapped (zcopy_map.c).
  */
 
+#include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/slab.h>
@@ -78,13 +79,19 @@ struct zcopy_pv_umap {
 
 /*
  * Unmap the grants of pages [@a, @b) through the hypervisor, which clears
- * the PTEs. Called with @um->lock held.
+ * the PTEs. Called with @um->lock held, or on a kernel mapping nobody else
+ * sees. A mapping Xen did not unmap keeps its handle: the PTE still holds
+ * the grant, and forgetting it would let a later zap of that PTE make Xen
+ * kill this domain ("Attempt to implicitly unmap a granted PTE").
+ *
+ * Return: the number of grants still mapped (0 normally).
  */
-static void zcopy_pv_unmap_range(u64 *pte_maddr, grant_handle_t *handles,
-				 struct gnttab_unmap_grant_ref *uops,
-				 unsigned int a, unsigned int b, u32 flags)
+static unsigned int zcopy_pv_unmap_range(u64 *pte_maddr, grant_handle_t *handles,
+					 struct gnttab_unmap_grant_ref *uops,
+					 unsigned int a, unsigned int b, u32 flags)
 {
-	unsigned int i, n = 0;
+	unsigned int i, n = 0, left = 0;
+	int ret;
 
 	for (i = a; i < b; i++) {
 		if (handles[i] == INVALID_GRANT_HANDLE)
@@ -93,31 +100,38 @@ static void zcopy_pv_unmap_range(u64 *pte_maddr, grant_handle_t *handles,
 		n++;
 	}
 	if (!n)
-		return;
-	if (HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, uops, n))
-		pr_err(ZCOPY_DRIVER_NAME ": grant unmap hypercall failed\n");
-	for (i = 0; i < n; i++)
-		if (uops[i].status != GNTST_okay)
-			pr_err(ZCOPY_DRIVER_NAME ": grant unmap: status %d\n",
-			       uops[i].status);
-	for (i = a; i < b; i++)
-		handles[i] = INVALID_GRANT_HANDLE;
+		return 0;
+	ret = HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, uops, n);
+	for (i = a, n = 0; i < b; i++) {
+		if (handles[i] == INVALID_GRANT_HANDLE)
+			continue;
+		if (!ret && uops[n].status == GNTST_okay)
+			handles[i] = INVALID_GRANT_HANDLE;
+		else
+			left++;
+		n++;
+	}
+	if (left)
+		pr_err_ratelimited(ZCOPY_DRIVER_NAME ": grant unmap failed (hypercall %d): %u grants stay mapped\n",
+				   ret, left);
+	return left;
 }
 
-/* Map @n grants of @buf from page @first into the PTEs at @pte_maddr. */
+/*
+ * Map @n grants of @buf from page @first into the PTEs at @pte_maddr, with
+ * @ops (room for @n operations, allocated by the caller: this may run
+ * where allocating could recurse into reclaim and the mmu notifier).
+ */
 static int zcopy_pv_map_ptes(struct zcopy_buf *buf, unsigned int first,
 			     unsigned int n, u32 flags, u64 *pte_maddr,
 			     grant_handle_t *handles,
-			     struct gnttab_unmap_grant_ref *uops)
+			     struct gnttab_unmap_grant_ref *uops,
+			     struct gnttab_map_grant_ref *ops)
 {
 	struct zcopy_map *map = buf->map;
-	struct gnttab_map_grant_ref *ops;
 	unsigned int i;
 	int ret = 0;
 
-	ops = kvcalloc(n, sizeof(*ops), GFP_KERNEL);
-	if (!ops)
-		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		gnttab_set_map_op(&ops[i], pte_maddr[i], flags,
 				  map->refs[first + i], map->domid);
@@ -131,10 +145,9 @@ static int zcopy_pv_map_ptes(struct zcopy_buf *buf, unsigned int first,
 		else if (!ret)
 			ret = zcopy_gntst_to_errno(ops[i].status);
 	}
-	kvfree(ops);
 	/* Any entry failed: the whole mapping fails, undo the others. */
-	if (ret)
-		zcopy_pv_unmap_range(pte_maddr, handles, uops, 0, n, flags);
+	if (ret && zcopy_pv_unmap_range(pte_maddr, handles, uops, 0, n, flags))
+		ret = -EIO;	/* some stay mapped: the caller must leak */
 	return ret;
 }
 
@@ -259,6 +272,7 @@ int zcopy_pv_mmap(struct zcopy_buf *buf, struct vm_area_struct *vma)
 	struct zcopy_map *map = buf->map;
 	unsigned long size = vma->vm_end - vma->vm_start;
 	unsigned long count = size >> PAGE_SHIFT;
+	struct gnttab_map_grant_ref *ops = NULL;
 	struct zcopy_pv_umap *um;
 	u64 *next;
 	int ret;
@@ -289,7 +303,8 @@ int zcopy_pv_mmap(struct zcopy_buf *buf, struct vm_area_struct *vma)
 	um->pte_maddr = kvcalloc(count, sizeof(*um->pte_maddr), GFP_KERNEL);
 	um->handles = kvcalloc(count, sizeof(*um->handles), GFP_KERNEL);
 	um->uops = kvcalloc(count, sizeof(*um->uops), GFP_KERNEL);
-	if (!um->pte_maddr || !um->handles || !um->uops) {
+	ops = kvcalloc(count, sizeof(*ops), GFP_KERNEL);
+	if (!um->pte_maddr || !um->handles || !um->uops || !ops) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -311,10 +326,15 @@ int zcopy_pv_mmap(struct zcopy_buf *buf, struct vm_area_struct *vma)
 	if (ret)
 		goto out_free;
 
-	mutex_lock(&um->lock);
+	/*
+	 * No um->lock: mmap_lock is held for writing, so no invalidation of
+	 * this new range can run, and allocating under um->lock (which the
+	 * notifier takes) would close a reclaim -> notifier -> um->lock loop.
+	 */
 	ret = zcopy_pv_map_ptes(buf, um->first, count, um->flags,
-				um->pte_maddr, um->handles, um->uops);
-	mutex_unlock(&um->lock);
+				um->pte_maddr, um->handles, um->uops, ops);
+	kvfree(ops);
+	ops = NULL;
 	if (ret)
 		goto out_notifier;
 
@@ -334,6 +354,7 @@ int zcopy_pv_mmap(struct zcopy_buf *buf, struct vm_area_struct *vma)
 out_notifier:
 	mmu_interval_notifier_remove(&um->notifier);
 out_free:
+	kvfree(ops);
 	zcopy_pv_umap_free(um);
 	return ret;
 }
@@ -370,24 +391,27 @@ static void zcopy_pv_kmap_free(struct zcopy_pv_kmap *km)
  * zcopy_pv_vmap - a virtually contiguous kernel mapping of a buffer
  * @buf: the buffer; buf->vmap_lock held, no mapping yet
  *
- * Return: the address, or NULL.
+ * Return: the address, or an ERR_PTR: -ENOMEM, or the errno of the grant
+ * that could not be mapped (zcopy_gntst_to_errno()).
  */
 void *zcopy_pv_vmap(struct zcopy_buf *buf)
 {
 	struct zcopy_map *map = buf->map;
 	struct mmuext_op flush = { .cmd = MMUEXT_TLB_FLUSH_ALL };
+	struct gnttab_map_grant_ref *ops;
 	struct zcopy_pv_kmap *km;
 	struct page **pages;
 	unsigned int i, n;
 	void *vaddr = NULL;
+	int ret = -ENOMEM;
 
 	if (!map || buf->pv_vmap)
-		return NULL;
+		return ERR_PTR(-EINVAL);
 	n = map->nr_pages;
 
 	km = kzalloc(sizeof(*km), GFP_KERNEL);
 	if (!km)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	km->count = n;
 	km->flags = GNTMAP_host_map | GNTMAP_contains_pte;
 	if (map->readonly)
@@ -397,7 +421,9 @@ void *zcopy_pv_vmap(struct zcopy_buf *buf)
 	km->handles = kvcalloc(n, sizeof(*km->handles), GFP_KERNEL);
 	km->uops = kvcalloc(n, sizeof(*km->uops), GFP_KERNEL);
 	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
-	if (!km->dummy || !km->pte_maddr || !km->handles || !km->uops || !pages)
+	ops = kvcalloc(n, sizeof(*ops), GFP_KERNEL);
+	if (!km->dummy || !km->pte_maddr || !km->handles || !km->uops ||
+	    !pages || !ops)
 		goto out_free;
 
 	/* Real PTEs to a page of ours, which Xen accepts, for Xen to replace. */
@@ -414,30 +440,41 @@ void *zcopy_pv_vmap(struct zcopy_buf *buf)
 					    ((unsigned long)i << PAGE_SHIFT),
 					    &level);
 
-		if (!pte || level != PG_LEVEL_4K)
+		if (!pte || level != PG_LEVEL_4K) {
+			ret = -EFAULT;
 			goto out_vunmap;
+		}
 		km->pte_maddr[i] = arbitrary_virt_to_machine(pte).maddr;
 	}
 
-	if (zcopy_pv_map_ptes(buf, 0, n, km->flags, km->pte_maddr,
-			      km->handles, km->uops))
+	ret = zcopy_pv_map_ptes(buf, 0, n, km->flags, km->pte_maddr,
+				km->handles, km->uops, ops);
+	if (ret == -EIO) {
+		/* grants stuck in the area's PTEs: never hand it back */
+		pr_err(ZCOPY_DRIVER_NAME ": leaking a kernel mapping whose grants could not be unmapped\n");
+		kvfree(ops);
+		kvfree(pages);
+		return ERR_PTR(-EIO);
+	}
+	if (ret)
 		goto out_vunmap;
 
 	/* A TLB entry of the dummy page must not outlive its PTE. */
 	if (HYPERVISOR_mmuext_op(&flush, 1, NULL, DOMID_SELF))
 		pr_err(ZCOPY_DRIVER_NAME ": TLB flush hypercall failed\n");
 
+	kvfree(ops);
 	kvfree(pages);
 	buf->pv_vmap = km;
 	return vaddr;
 
 out_vunmap:
 	vunmap(vaddr);
-	vaddr = NULL;
 out_free:
+	kvfree(ops);
 	kvfree(pages);
 	zcopy_pv_kmap_free(km);
-	return NULL;
+	return ERR_PTR(ret);
 }
 
 /**
@@ -451,11 +488,18 @@ void zcopy_pv_vunmap(struct zcopy_buf *buf, void *vaddr)
 
 	if (!km)
 		return;
-	/* Through the grant interface first: Xen clears the PTEs. */
-	zcopy_pv_unmap_range(km->pte_maddr, km->handles, km->uops, 0,
-			     km->count, km->flags);
-	vunmap(vaddr);
 	buf->pv_vmap = NULL;
+	/*
+	 * Through the grant interface first: Xen clears the PTEs. If it did
+	 * not, vunmap() would clear a granted PTE and Xen would kill this
+	 * domain: leak the area (and what maps it) instead.
+	 */
+	if (zcopy_pv_unmap_range(km->pte_maddr, km->handles, km->uops, 0,
+				 km->count, km->flags)) {
+		pr_err(ZCOPY_DRIVER_NAME ": leaking a kernel mapping whose grants could not be unmapped\n");
+		return;
+	}
+	vunmap(vaddr);
 	zcopy_pv_kmap_free(km);
 }
 
@@ -474,7 +518,7 @@ int zcopy_pv_mmap(struct zcopy_buf *buf, struct vm_area_struct *vma)
 
 void *zcopy_pv_vmap(struct zcopy_buf *buf)
 {
-	return NULL;
+	return ERR_PTR(-EOPNOTSUPP);
 }
 
 void zcopy_pv_vunmap(struct zcopy_buf *buf, void *vaddr)

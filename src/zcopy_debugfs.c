@@ -60,6 +60,24 @@ static void zcopy_show_flags(struct seq_file *m, u32 flags)
 		seq_puts(m, " -");
 }
 
+/* domid grants refs of an import: "- 0 -" before TO_REFS granted it */
+static void zcopy_show_import(struct seq_file *m, struct zcopy_import *imp)
+{
+	if (!imp) {
+		seq_puts(m, " - 0 -");
+		return;
+	}
+	/* TO_REFS publishes and its undo frees the refs under the lock */
+	mutex_lock(&imp->lock);
+	if (imp->granted) {
+		seq_printf(m, " %u %u", imp->domid, imp->nr_refs);
+		zcopy_show_refs(m, imp->refs, imp->nr_refs);
+	} else {
+		seq_puts(m, " - 0 -");
+	}
+	mutex_unlock(&imp->lock);
+}
+
 /*
  * One line per live buffer:
  *   id kind domid grants refs-or-- importers waiters flags
@@ -87,15 +105,11 @@ static int zcopy_buffers_show(struct seq_file *m, void *unused)
 				seq_puts(m, " - 0 -");
 			}
 		} else {
-			struct zcopy_import *imp = buf->imp;
+			/* pairs with the release in zcopy_gem_import_sg_table() */
+			struct zcopy_import *imp = smp_load_acquire(&buf->imp);
 
 			seq_printf(m, "%u import", buf->id);
-			if (imp && READ_ONCE(imp->granted)) {
-				seq_printf(m, " %u %u", imp->domid, imp->nr_refs);
-				zcopy_show_refs(m, imp->refs, imp->nr_refs);
-			} else {
-				seq_puts(m, " - 0 -");
-			}
+			zcopy_show_import(m, imp);
 		}
 		seq_printf(m, " %u %d", READ_ONCE(buf->importers),
 			   w ? atomic_read(&w->waiting) : 0);

@@ -9,8 +9,8 @@
  */
 
 #include <linux/cred.h>
-#include <linux/dma-mapping.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/platform_device.h>
 #include <linux/uidgid.h>
 
@@ -27,43 +27,82 @@
 
 #include "zcopy_drv.h"
 
+/*
+ * max_refs bounds every per-buffer allocation (the largest is 24 bytes per
+ * grant) and the page count of a buffer. Values above ZCOPY_MAX_REFS_LIMIT
+ * (4 GiB of grants) are clamped, at load and at run time: far beyond any
+ * framebuffer, and small enough that no size computation can wrap and no
+ * kvmalloc() exceeds INT_MAX. 0 is raised to 1.
+ */
 unsigned int zcopy_max_refs = 65536;
-module_param_named(max_refs, zcopy_max_refs, uint, 0444);
-MODULE_PARM_DESC(max_refs, "Most grant references per buffer (default 65536)");
+
+static int zcopy_max_refs_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret = kstrtouint(val, 0, &n);
+
+	if (ret)
+		return ret;
+	if (n > ZCOPY_MAX_REFS_LIMIT || !n) {
+		pr_warn(ZCOPY_DRIVER_NAME ": max_refs %u clamped to %u\n", n,
+			clamp_t(unsigned int, n, 1, ZCOPY_MAX_REFS_LIMIT));
+		n = clamp_t(unsigned int, n, 1, ZCOPY_MAX_REFS_LIMIT);
+	}
+	WRITE_ONCE(*(unsigned int *)kp->arg, n);
+	return 0;
+}
+
+static const struct kernel_param_ops zcopy_max_refs_ops = {
+	.set	= zcopy_max_refs_set,
+	.get	= param_get_uint,
+};
+
+module_param_cb(max_refs, &zcopy_max_refs_ops, &zcopy_max_refs, 0644);
+MODULE_PARM_DESC(max_refs, "Most grant references per buffer (default 65536, at most 1048576)");
 
 /* writable: an administrator (or a test) may tighten it at run time */
 unsigned int zcopy_max_buffers = 4096;
 module_param_named(max_buffers, zcopy_max_buffers, uint, 0644);
 MODULE_PARM_DESC(max_buffers,
-		 "Most live buffers per open file, checked at each FROM_REFS (default 4096)");
+		 "Most live buffers (FROM_REFS and imports) per open file (default 4096)");
 
 /* writable: the administrator may grant or revoke the group at run time */
 static int zcopy_allow_gid = -1;
 module_param_named(allow_gid, zcopy_allow_gid, int, 0644);
 MODULE_PARM_DESC(allow_gid,
-		 "Group whose members may use the ioctls without CAP_SYS_ADMIN (default -1: none)");
+		 "Group (of the initial user namespace) whose members may open the device without CAP_SYS_ADMIN (default -1: none)");
 
 /* The one device; module exit needs it. */
 static struct zcopy_device *zcopy_the_device;
 
 /**
- * zcopy_check_priv - may the caller use the driver?
+ * zcopy_may_open - may the opener use the driver?
  *
  * Mapping foreign grants and granting memory to another domain are as
- * powerful as /dev/xen/gntdev, so a render node is not enough: require
- * CAP_SYS_ADMIN, or membership of the group the administrator named.
+ * powerful as /dev/xen/gntdev, so a render node is not enough: the opener
+ * needs CAP_SYS_ADMIN, or membership of the group the administrator named.
+ * Everything the driver does goes through a file (its ioctls, and PRIME
+ * imports, which pin exporters' memory), so the decision is made once, here,
+ * and an open file is the capability: it may be passed on like any fd.
  *
- * Return: 0 or -EPERM.
+ * &drm_driver.open runs in the opener's context before drm_file.filp is set
+ * (drm_file_alloc()), so the current credentials are the ones the file
+ * will carry in f_cred. The group is a gid of the initial user namespace: a
+ * gid_map of a user namespace must not be able to make any gid "ours".
+ *
+ * Return: true if the opener is privileged.
  */
-int zcopy_check_priv(void)
+static bool zcopy_may_open(void)
 {
 	int gid = READ_ONCE(zcopy_allow_gid);
+	kgid_t kgid;
 
 	if (capable(CAP_SYS_ADMIN))
-		return 0;
-	if (gid >= 0 && in_group_p(make_kgid(current_user_ns(), gid)))
-		return 0;
-	return -EPERM;
+		return true;
+	if (gid < 0)
+		return false;
+	kgid = make_kgid(&init_user_ns, gid);
+	return gid_valid(kgid) && in_group_p(kgid);
 }
 
 /**
@@ -79,8 +118,11 @@ int zcopy_check_domid(u64 domid)
 
 static int zcopy_open(struct drm_device *drm, struct drm_file *file)
 {
-	struct zcopy_client *client = zcopy_client_new();
+	struct zcopy_client *client;
 
+	if (!zcopy_may_open())
+		return -EPERM;
+	client = zcopy_client_new();
 	if (!client)
 		return -ENOMEM;
 	file->driver_priv = client;
@@ -118,7 +160,9 @@ static const struct drm_driver zcopy_driver = {
 	.ioctls			= zcopy_ioctls,
 	.num_ioctls		= ARRAY_SIZE(zcopy_ioctls),
 	.fops			= &zcopy_fops,
-	ZCOPY_DRM_PRIME_FD_HOOKS
+	ZCOPY_DRM_PRIME_HANDLE_TO_FD_HOOK
+	/* ours, to charge imports to the importing file (zcopy_gem.c) */
+	.prime_fd_to_handle	= zcopy_prime_fd_to_handle,
 	.gem_prime_import	= zcopy_gem_prime_import,
 	.gem_prime_import_sg_table = zcopy_gem_import_sg_table,
 	.name			= ZCOPY_DRIVER_NAME,
@@ -148,12 +192,8 @@ static int __init zcopy_init(void)
 		goto out_unregister;
 	}
 
-	/*
-	 * Importers map our buffers, and we map the buffers we import, through
-	 * this device: give it a DMA mask so that the DMA API (swiotlb-xen in
-	 * a PV domain) accepts any address.
-	 */
-	ret = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	/* what exporters map for us is what TO_REFS grants (zcopy_dma.c) */
+	ret = zcopy_dma_setup(&pdev->dev);
 	if (ret)
 		goto out_devres;
 

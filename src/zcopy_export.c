@@ -6,8 +6,8 @@
  * - each importer gets its own sg table, built with one entry per kernel
  *   page: in a PV domain the machine frames of neighbouring pages are not
  *   contiguous and swiotlb-xen would bounce a multi-page segment;
- * - the table covers exactly the buffer's size (a multiple of 4 KiB), never
- *   the unbacked tail of a 16K/64K page;
+ * - the dma-buf is whole kernel pages, as importers expect, with the tail of
+ *   a 16K/64K page backed read-only (zcopy_map.c);
  * - CPU access (mmap, vmap) of foreign frames needs grant operations in a
  *   PV domain (zcopy_cpu_pv.c);
  * - a read-only buffer is exported read-only.
@@ -18,6 +18,8 @@
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
@@ -42,6 +44,8 @@ struct zcopy_attach {
 	struct sg_table *sgt;
 	/** @dir: direction of @sgt. */
 	enum dma_data_direction dir;
+	/** @need_sync: CPU access must sync @sgt (zcopy_sgt_needs_sync()). */
+	bool need_sync;
 };
 
 static struct zcopy_buf *zcopy_dmabuf_buf(struct dma_buf *dma_buf)
@@ -89,8 +93,8 @@ static void zcopy_dmabuf_detach(struct dma_buf *dma_buf,
 	kfree(za);
 }
 
-/* An sg table of @buf's pages, one entry per kernel page, size bytes. */
-static struct sg_table *zcopy_buf_sgt(struct zcopy_buf *buf, size_t size)
+/* An sg table of @buf's pages, one entry per kernel page. */
+static struct sg_table *zcopy_buf_sgt(struct zcopy_buf *buf)
 {
 	struct zcopy_map *map = buf->map;
 	struct scatterlist *sg;
@@ -106,12 +110,39 @@ static struct sg_table *zcopy_buf_sgt(struct zcopy_buf *buf, size_t size)
 		kfree(sgt);
 		return ERR_PTR(ret);
 	}
-	for_each_sgtable_sg(sgt, sg, i) {
-		size_t len = min_t(size_t, PAGE_SIZE, size - (size_t)i * PAGE_SIZE);
-
-		sg_set_page(sg, map->pages[i], len, 0);
-	}
+	for_each_sgtable_sg(sgt, sg, i)
+		sg_set_page(sg, map->pages[i], PAGE_SIZE, 0);
 	return sgt;
+}
+
+/*
+ * Must CPU access sync this mapping? Only if the device is not cache
+ * coherent, or if the DMA API bounced a page (the device then works on a
+ * copy, which a sync brings up to date). A page was not bounced when its
+ * DMA address is what a direct mapping gives: of its pseudo-physical
+ * address (dma-direct) or of its machine address (swiotlb-xen). Where
+ * nothing needs it, begin/end_cpu_access skip the mapping: they stay O(1)
+ * instead of walking every page (swiotlb-xen looks at each entry even when
+ * it has nothing to copy).
+ */
+static bool zcopy_sgt_needs_sync(const struct zcopy_buf *buf,
+				 struct device *dev, struct sg_table *sgt)
+{
+	const struct zcopy_map *map = buf->map;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	if (!dev_is_dma_coherent(dev) || sgt->nents != sgt->orig_nents)
+		return true;
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		dma_addr_t addr = sg_dma_address(sg);
+		u64 bus = map->bus_addrs[i * ZCOPY_GRANTS_PER_PAGE];
+
+		if (addr != phys_to_dma(dev, page_to_phys(map->pages[i])) &&
+		    addr != phys_to_dma(dev, bus))
+			return true;
+	}
+	return false;
 }
 
 static struct sg_table *zcopy_dmabuf_map(struct dma_buf_attachment *attach,
@@ -122,8 +153,16 @@ static struct sg_table *zcopy_dmabuf_map(struct dma_buf_attachment *attach,
 	struct sg_table *sgt;
 	int ret;
 
-	if (buf->map->readonly && dir != DMA_TO_DEVICE &&
-	    dir != DMA_BIDIRECTIONAL)
+	/*
+	 * A read-only buffer refuses a device-writes-only mapping, but not
+	 * DMA_BIDIRECTIONAL: every DRM importer maps with it
+	 * (drm_gem_prime_import_dev()), and refusing it would make read-only
+	 * guest framebuffers impossible to scan out. What stops a device
+	 * from writing is Xen: the grants are mapped GNTMAP_readonly, which
+	 * an IOMMU enforces for DMA; without one (a PV dom0 without IOMMU,
+	 * an Arm SoC without SMMU) nothing can.
+	 */
+	if (buf->map->readonly && dir == DMA_FROM_DEVICE)
 		return ERR_PTR(-EACCES);
 
 	mutex_lock(&buf->attach_lock);
@@ -132,7 +171,7 @@ static struct sg_table *zcopy_dmabuf_map(struct dma_buf_attachment *attach,
 		sgt = ERR_PTR(-EBUSY);
 		goto out;
 	}
-	sgt = zcopy_buf_sgt(buf, attach->dmabuf->size);
+	sgt = zcopy_buf_sgt(buf);
 	if (IS_ERR(sgt))
 		goto out;
 	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
@@ -144,6 +183,7 @@ static struct sg_table *zcopy_dmabuf_map(struct dma_buf_attachment *attach,
 	}
 	za->sgt = sgt;
 	za->dir = dir;
+	za->need_sync = zcopy_sgt_needs_sync(buf, attach->dev, sgt);
 out:
 	mutex_unlock(&buf->attach_lock);
 	return sgt;
@@ -167,7 +207,11 @@ static void zcopy_dmabuf_unmap(struct dma_buf_attachment *attach,
 	kfree(sgt);
 }
 
-/* CPU access brackets: sync every importer's mapping, as udmabuf does. */
+/*
+ * CPU access brackets: sync every importer's mapping, as udmabuf does, in
+ * the direction it was mapped with (the DMA API wants the mapping's
+ * direction, not the CPU's).
+ */
 static int zcopy_dmabuf_begin_cpu(struct dma_buf *dma_buf,
 				  enum dma_data_direction dir)
 {
@@ -176,8 +220,9 @@ static int zcopy_dmabuf_begin_cpu(struct dma_buf *dma_buf,
 
 	mutex_lock(&buf->attach_lock);
 	list_for_each_entry(za, &buf->attachments, link)
-		if (za->sgt)
-			dma_sync_sgtable_for_cpu(za->attach->dev, za->sgt, dir);
+		if (za->sgt && za->need_sync)
+			dma_sync_sgtable_for_cpu(za->attach->dev, za->sgt,
+						 za->dir);
 	mutex_unlock(&buf->attach_lock);
 	return 0;
 }
@@ -190,12 +235,34 @@ static int zcopy_dmabuf_end_cpu(struct dma_buf *dma_buf,
 
 	mutex_lock(&buf->attach_lock);
 	list_for_each_entry(za, &buf->attachments, link)
-		if (za->sgt)
+		if (za->sgt && za->need_sync)
 			dma_sync_sgtable_for_device(za->attach->dev, za->sgt,
-						    dir);
+						    za->dir);
 	mutex_unlock(&buf->attach_lock);
 	return 0;
 }
+
+/*
+ * Outside PV the pages are mapped by pfn, one fault at a time, as udmabuf
+ * does: a VM_PFNMAP mapping takes no reference on the pages, so nothing
+ * (GUP, vmsplice, O_DIRECT, io_uring) can pin them through it and keep the
+ * grants mapped after the buffer is gone.
+ */
+static vm_fault_t zcopy_vm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct zcopy_buf *buf = to_zcopy_buf(vma->vm_private_data);
+	pgoff_t pgoff = vmf->pgoff;
+
+	if (pgoff >= buf->map->nr_pages)
+		return VM_FAULT_SIGBUS;
+	return vmf_insert_pfn(vma, vmf->address,
+			      page_to_pfn(buf->map->pages[pgoff]));
+}
+
+static const struct vm_operations_struct zcopy_vm_ops = {
+	.fault	= zcopy_vm_fault,
+};
 
 /**
  * zcopy_gem_mmap - map a FROM_REFS buffer into user space
@@ -203,7 +270,8 @@ static int zcopy_dmabuf_end_cpu(struct dma_buf *dma_buf,
  * @vma: the new mapping, whose vm_file (the dma-buf) keeps @obj alive
  *
  * Return: 0, -EACCES for a writable mapping of a read-only buffer,
- * -EOPNOTSUPP where foreign frames cannot be mapped yet, or another errno.
+ * -EINVAL for a private (copy-on-write) mapping or one past the end,
+ * -EOPNOTSUPP for an import, or another errno.
  */
 int zcopy_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 {
@@ -217,22 +285,22 @@ int zcopy_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 			return -EACCES;
 		zcopy_vm_flags_clear(vma, VM_MAYWRITE);
 	}
-	zcopy_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-
-	if (zcopy_is_pv()) {
-		/* a plain PTE to a foreign frame is refused by Xen in PV */
-		if (!zcopy_pv_cpu_supported())
-			return -EOPNOTSUPP;
-		return zcopy_pv_mmap(buf, vma);
-	}
 	/*
 	 * A COW mapping would give the writer a private copy of the foreign
-	 * page: its writes would never reach the other domain. Refused, as
-	 * in PV.
+	 * page: its writes would never reach the other domain.
 	 */
 	if (zcopy_vma_is_cow(vma))
 		return -EINVAL;
-	return vm_map_pages(vma, buf->map->pages, buf->map->nr_pages);
+	zcopy_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+
+	/* a plain PTE to a foreign frame is refused by Xen in PV */
+	if (zcopy_is_pv())
+		return zcopy_pv_mmap(buf, vma);
+
+	zcopy_vm_flags_set(vma, VM_IO | VM_PFNMAP);
+	vma->vm_private_data = obj;
+	vma->vm_ops = &zcopy_vm_ops;
+	return 0;
 }
 
 static int zcopy_dmabuf_mmap(struct dma_buf *dma_buf, struct vm_area_struct *vma)
@@ -300,8 +368,8 @@ struct dma_buf *zcopy_gem_export(struct drm_gem_object *obj, int flags)
 		return ERR_PTR(-EINVAL);
 
 	exp_info.ops = &zcopy_dmabuf_ops;
-	/* exactly the grants: never the unbacked tail of a large page */
-	exp_info.size = (size_t)buf->map->nr_grants * XEN_PAGE_SIZE;
+	/* whole kernel pages, the tail backed (zcopy_map.c) */
+	exp_info.size = obj->size;
 	exp_info.flags = flags;
 	if (buf->map->readonly)
 		exp_info.flags = (flags & ~O_ACCMODE) | O_RDONLY;

@@ -104,11 +104,55 @@ static void zcopy_map_free(struct zcopy_map *map)
 	kfree(map);
 }
 
+/**
+ * zcopy_buf_uncharge - a buffer no longer counts for the file that made it
+ * @buf: a FROM_REFS buffer at the end of its life, or an import whose
+ *	 release finished (zcopy_grant.c)
+ *
+ * Drops the buffer's place in the file's max_buffers budget and its
+ * reference to the file state.
+ */
+void zcopy_buf_uncharge(struct zcopy_buf *buf)
+{
+	struct zcopy_client *client = buf->client;
+
+	if (!client)
+		return;
+	buf->client = NULL;
+	atomic_dec(&client->live_buffers);
+	zcopy_client_put(client);
+}
+
+/*
+ * The end of a FROM_REFS buffer: the grants are unmapped (@ok) or leaked.
+ * Counters are final now, so a woken waiter may check them.
+ */
+static void zcopy_foreign_finish(struct zcopy_buf *buf, bool ok)
+{
+	struct zcopy_client *client = buf->client;
+	struct zcopy_waiter *w = buf->waiter;
+
+	/* the token is in the client's table: signal before the client goes */
+	if (w)
+		zcopy_waiter_signal(client, w, ok ? 0 : -EIO);
+	zcopy_buf_uncharge(buf);
+	zcopy_buf_destroy(buf);
+	/* taken in zcopy_gem_free(): the unmap may have run from a workqueue */
+	module_put(THIS_MODULE);
+}
+
+static void zcopy_foreign_unmapped(struct zcopy_map *map, bool ok)
+{
+	struct zcopy_buf *buf = map->owner;
+
+	buf->map = NULL;
+	zcopy_map_free(map);
+	zcopy_foreign_finish(buf, ok);
+}
+
 static void zcopy_gem_free(struct drm_gem_object *obj)
 {
 	struct zcopy_buf *buf = to_zcopy_buf(obj);
-	struct zcopy_device *zdev = zcopy_buf_dev(buf);
-	struct zcopy_client *client = buf->client;
 
 	zcopy_buf_unlist(buf);
 
@@ -118,20 +162,18 @@ static void zcopy_gem_free(struct drm_gem_object *obj)
 		return;
 	}
 
-	/* every mapping and attachment is gone: unmap (sleeps), free pages */
-	if (buf->map) {
-		zcopy_unmap_grants(zdev, buf->map);
-		zcopy_map_free(buf->map);
-		buf->map = NULL;
-	}
-	if (client)
-		atomic_dec(&client->live_buffers);
-	/* counters are final now: a woken waiter may check them */
-	if (buf->waiter)
-		zcopy_waiter_signal(client, buf->waiter);
-	zcopy_buf_destroy(buf);
-	if (client)
-		zcopy_client_put(client);
+	/*
+	 * Every handle, dma-buf, attachment and CPU mapping is gone. The
+	 * grants are unmapped once nothing holds the pages any more, which
+	 * may be later (a pin taken through an importer): never block the
+	 * task that dropped the last reference, and keep the module until
+	 * the unmap is done.
+	 */
+	__module_get(THIS_MODULE);
+	if (buf->map)
+		zcopy_unmap_grants_async(buf->map, zcopy_foreign_unmapped);
+	else
+		zcopy_foreign_finish(buf, true);
 }
 
 /**
@@ -201,12 +243,13 @@ int zcopy_from_refs(struct drm_device *drm, struct drm_file *file,
 		goto out_map;
 	}
 	/* from here on the free path undoes everything */
+	map->owner = buf;
 	/* debugfs may look already: publish the map fully set up */
 	smp_store_release(&buf->map, map);
 	buf->data_ofs = args->data_ofs;
 	buf->flags = args->flags;
 	kref_get(&client->ref);
-	buf->client = client;
+	buf->client = client;	/* now owns the live_buffers count */
 
 	ret = zcopy_waiter_new(client, &w);
 	if (ret)
@@ -223,6 +266,7 @@ int zcopy_from_refs(struct drm_device *drm, struct drm_file *file,
 	return 0;
 
 out_put:
+	/* the free path also gives back the live_buffers count */
 	drm_gem_object_put(&buf->base);
 	return ret;
 out_map:
@@ -285,10 +329,69 @@ struct drm_gem_object *zcopy_gem_import_sg_table(struct drm_device *drm,
 		kfree(imp);
 		return ERR_CAST(buf);
 	}
+	mutex_init(&imp->lock);
 	imp->attach = attach;
 	imp->sgt = sgt;
-	buf->imp = imp;
+	/* debugfs may look already: publish the import fully set up */
+	smp_store_release(&buf->imp, imp);
 	return &buf->base;
+}
+
+/**
+ * zcopy_prime_fd_to_handle - &drm_driver.prime_fd_to_handle
+ * @drm: the device
+ * @file: the importing file
+ * @fd: the dma-buf fd
+ * @handle: out, the GEM handle
+ *
+ * The DRM core's import, plus what it cannot do: charge a new import to the
+ * importing file's max_buffers budget. An import pins the exporter's memory
+ * (and in a PV domain possibly swiotlb-xen space), so it counts like a
+ * FROM_REFS buffer. gem_prime_import does not know the file, hence this
+ * hook. Whether the call creates an import is known only afterwards (a
+ * dma-buf this file imported already gives its handle again, one of our own
+ * buffers is itself), so a place is reserved first and kept only for a new
+ * import; a new import beyond the budget is closed again: -EMFILE.
+ *
+ * Return: 0 or a negative errno.
+ */
+int zcopy_prime_fd_to_handle(struct drm_device *drm, struct drm_file *file,
+			     int fd, u32 *handle)
+{
+	struct zcopy_client *client = file->driver_priv;
+	struct drm_gem_object *obj;
+	bool over, charged = false;
+	int ret;
+
+	over = atomic_inc_return(&client->live_buffers) >
+	       READ_ONCE(zcopy_max_buffers);
+	ret = drm_gem_prime_fd_to_handle(drm, file, fd, handle);
+	if (ret)
+		goto out_uncharge;
+	/* a concurrent GEM_CLOSE may have freed it already: nothing to keep */
+	obj = drm_gem_object_lookup(file, *handle);
+	if (!obj)
+		goto out_uncharge;
+	if (to_zcopy_buf(obj)->kind == ZCOPY_BUF_IMPORTED &&
+	    !cmpxchg(&to_zcopy_buf(obj)->client, NULL, client)) {
+		if (over) {
+			/* new, and no room: undo it (the free path sees no client) */
+			to_zcopy_buf(obj)->client = NULL;
+			drm_gem_object_put(obj);
+			drm_gem_handle_delete(file, *handle);
+			*handle = 0;
+			ret = -EMFILE;
+			goto out_uncharge;
+		}
+		kref_get(&client->ref);
+		charged = true;
+	}
+	drm_gem_object_put(obj);
+	if (charged)
+		return 0;
+out_uncharge:
+	atomic_dec(&client->live_buffers);
+	return ret;
 }
 
 /* vmap of the buffer for the kernel: GEM helpers and dma_buf_vmap() */
@@ -313,13 +416,17 @@ int zcopy_buf_vmap(struct zcopy_buf *buf, struct iosys_map *map)
 			goto out;
 		}
 		vaddr = zcopy_pv_vmap(buf);
+		if (IS_ERR(vaddr)) {
+			ret = PTR_ERR(vaddr);
+			goto out;
+		}
 	} else {
 		vaddr = vmap(buf->map->pages, buf->map->nr_pages, VM_MAP,
 			     buf->map->readonly ? PAGE_KERNEL_RO : PAGE_KERNEL);
-	}
-	if (!vaddr) {
-		ret = -ENOMEM;
-		goto out;
+		if (!vaddr) {
+			ret = -ENOMEM;
+			goto out;
+		}
 	}
 	buf->vaddr = vaddr;
 	buf->vmap_count = 1;

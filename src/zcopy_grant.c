@@ -5,8 +5,9 @@
  *
  * The frames are taken from the DMA addresses of our own attachment, never
  * from sg_page(): the pages behind an importer's sg table belong to the
- * exporter, and dma-buf deliberately mangles those pointers. Our platform
- * device has no IOMMU, so its DMA addresses are bus (machine) addresses.
+ * exporter, and dma-buf deliberately mangles those pointers. Our device's
+ * DMA addresses are pseudo-physical addresses, never bounced (zcopy_dma.c),
+ * so they name the exporter's memory in every domain type.
  *
  * Release follows XSA-396: foreign access is ended before the exporter gets
  * its pages back, and a page the other domain still maps is kept (the whole
@@ -15,7 +16,6 @@
 
 #include <linux/device.h>
 #include <linux/dma-buf.h>
-#include <linux/dma-direct.h>
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/platform_device.h>
@@ -90,7 +90,10 @@ static void zcopy_import_finish(struct zcopy_buf *buf, struct zcopy_import *imp)
 	dma_buf_unmap_attachment_unlocked(attach, imp->sgt, DMA_BIDIRECTIONAL);
 	dma_buf_detach(dma_buf, attach);
 	dma_buf_put(dma_buf);
+	mutex_destroy(&imp->lock);
 	kfree(imp);
+	/* the exporter's memory is free: the import stops counting */
+	zcopy_buf_uncharge(buf);
 	zcopy_buf_destroy(buf);
 }
 
@@ -211,35 +214,28 @@ void zcopy_deferred_fini(struct zcopy_device *zdev)
 }
 
 /*
- * The 4 KiB frames of the import, from the DMA addresses of our attachment.
- * The sg table must describe the buffer exactly: data may start at an
- * offset in the first frame (reported as data_ofs), every later segment
- * starts on a frame and every segment but the last ends on one, and the
- * segments add up to the dma-buf size. Returns the number of frames, with
- * @gfns (kvmalloc'ed, the caller frees) and @data_ofs filled in.
+ * The 4 KiB frames of the import, from the DMA addresses of our attachment
+ * (zcopy_dma.c). The sg table must describe whole frames exactly: every
+ * segment starts on a frame, every segment but the last ends on one, and
+ * the segments add up to the dma-buf size, a multiple of 4 KiB. A buffer
+ * that starts or ends inside a frame is refused: granting the whole frame
+ * would share memory outside the buffer. Returns the number of frames, with
+ * @gfns (kvmalloc'ed, the caller frees) filled in.
  */
-static int zcopy_import_frames(struct zcopy_buf *buf, unsigned long **gfns,
-			       u32 *data_ofs)
+static int zcopy_import_frames(struct zcopy_buf *buf, unsigned long **gfns)
 {
 	struct zcopy_import *imp = buf->imp;
-	struct device *dev = &zcopy_buf_dev(buf)->pdev->dev;
 	struct sg_table *sgt = imp->sgt;
 	size_t size = imp->attach->dmabuf->size;
 	unsigned int nr, n = 0, i;
 	struct scatterlist *sg;
 	unsigned long *frames;
 	u64 total = 0;
-	u32 ofs;
 
-	if (!sgt || !sgt->nents)
+	if (!sgt || !sgt->nents || !size || (size & ~XEN_PAGE_MASK) ||
+	    size > (u64)UINT_MAX * XEN_PAGE_SIZE)
 		return -EINVAL;
-	ofs = sg_dma_address(sgt->sgl) & ~XEN_PAGE_MASK;
-	/* The CPU view of the offset must agree with the DMA view. */
-	if ((sgt->sgl->offset & ~XEN_PAGE_MASK) != ofs)
-		return -EINVAL;
-	if (size > (u64)UINT_MAX * XEN_PAGE_SIZE - ofs)
-		return -EINVAL;
-	nr = DIV_ROUND_UP(ofs + size, XEN_PAGE_SIZE);
+	nr = size >> XEN_PAGE_SHIFT;
 
 	frames = kvmalloc_array(nr, sizeof(*frames), GFP_KERNEL);
 	if (!frames)
@@ -250,43 +246,24 @@ static int zcopy_import_frames(struct zcopy_buf *buf, unsigned long **gfns,
 		unsigned int len = sg_dma_len(sg);
 		dma_addr_t a, end = addr + len;
 
-		if (!len || (i && (addr & ~XEN_PAGE_MASK)) ||
+		if (!len || (addr & ~XEN_PAGE_MASK) ||
 		    (i + 1 < sgt->nents && (end & ~XEN_PAGE_MASK)))
 			goto inval;
 		total += len;
 		if (total > size)
 			goto inval;
 
-		for (a = addr & XEN_PAGE_MASK; a < end; a += XEN_PAGE_SIZE) {
-			unsigned long bfn = XEN_PFN_DOWN(dma_to_phys(dev, a));
-			unsigned long pfn = bfn_to_pfn(bfn);
-
-			if (n >= nr)
+		for (a = addr; a < end; a += XEN_PAGE_SIZE) {
+			if (n >= nr || zcopy_dma_frame(a, &frames[n]))
 				goto inval;
-			/*
-			 * swiotlb-xen bounces a multi-page segment whose
-			 * machine frames are not contiguous (and anything
-			 * with swiotlb=force): the DMA address then names a
-			 * bounce buffer, not the exporter's page, and that
-			 * buffer is reused after the next unmap.
-			 */
-			if (zcopy_is_swiotlb_buffer(dev, (phys_addr_t)pfn << XEN_PAGE_SHIFT))
-				goto inval;
-			/*
-			 * Only our own frames can be granted: a frame that is
-			 * not in our p2m (a foreign mapping in a PV domain)
-			 * does not round-trip.
-			 */
-			if (pfn_to_bfn(pfn) != bfn)
-				goto inval;
-			frames[n++] = pfn_to_gfn(pfn);
+			n++;
 		}
+		cond_resched();
 	}
 	if (total != size || n != nr)
 		goto inval;
 
 	*gfns = frames;
-	*data_ofs = ofs;
 	return nr;
 
 inval:
@@ -340,12 +317,13 @@ static void zcopy_to_refs_undo(struct zcopy_device *zdev,
 {
 	struct zcopy_import *imp = buf->imp;
 
+	/* debugfs reads the refs under the lock while the buffer is listed */
+	mutex_lock(&imp->lock);
 	if (zcopy_import_revoke(zdev, imp)) {
 		imp->granted = false;
-		buf->data_ofs = 0;
-		imp->data_ofs = 0;
 		clear_bit(0, &imp->busy);
 	}
+	mutex_unlock(&imp->lock);
 }
 
 int zcopy_to_refs(struct drm_device *drm, struct drm_file *file,
@@ -356,7 +334,8 @@ int zcopy_to_refs(struct drm_device *drm, struct drm_file *file,
 	struct zcopy_import *imp;
 	unsigned long *gfns = NULL;
 	struct zcopy_buf *buf;
-	u32 data_ofs;
+	grant_ref_t *refs;
+	bool readonly;
 	int nr, ret;
 
 	obj = drm_gem_object_lookup(file, args->handle);
@@ -376,7 +355,18 @@ int zcopy_to_refs(struct drm_device *drm, struct drm_file *file,
 		goto out_put;
 	}
 
-	nr = zcopy_import_frames(buf, &gfns, &data_ofs);
+	/*
+	 * A dma-buf whose file is not open for writing gets read-only grants
+	 * (and the caller learns it from the READ_ONLY flag on return). The
+	 * 2018 ioctl keeps its contract, read-write: its backend exports with
+	 * DRM_CLOEXEC alone, which makes every dma-buf file read-only, and
+	 * the frontend maps what it is given for writing.
+	 */
+	readonly = args->readonly;
+	if (!args->legacy && !(imp->attach->dmabuf->file->f_mode & FMODE_WRITE))
+		readonly = true;
+
+	nr = zcopy_import_frames(buf, &gfns);
 	if (nr < 0) {
 		ret = nr;
 		goto out_idle;
@@ -386,20 +376,24 @@ int zcopy_to_refs(struct drm_device *drm, struct drm_file *file,
 		goto out_idle;
 	}
 
-	imp->refs = kvmalloc_array(nr, sizeof(*imp->refs), GFP_KERNEL);
-	if (!imp->refs) {
+	refs = kvmalloc_array(nr, sizeof(*refs), GFP_KERNEL);
+	if (!refs) {
 		ret = -ENOMEM;
 		goto out_idle;
 	}
-	imp->nr_refs = nr;
 	imp->domid = args->domid;
-	imp->readonly = args->readonly;
-	imp->data_ofs = data_ofs;
-	buf->data_ofs = data_ofs;
-	imp->granted = true;
+	imp->readonly = readonly;
 
-	ret = zcopy_grant_frames(zdev, imp->refs, gfns, nr, args->domid,
-				 args->readonly);
+	/*
+	 * Published (under the lock, for debugfs) before anything is granted:
+	 * from the first grant on, undo and release must find every ref.
+	 */
+	mutex_lock(&imp->lock);
+	imp->refs = refs;
+	imp->nr_refs = nr;
+	imp->granted = true;
+	ret = zcopy_grant_frames(zdev, refs, gfns, nr, args->domid, readonly);
+	mutex_unlock(&imp->lock);
 	if (ret)
 		goto out_undo;
 
@@ -412,12 +406,13 @@ int zcopy_to_refs(struct drm_device *drm, struct drm_file *file,
 	}
 
 	if (args->urefs &&
-	    copy_to_user(args->urefs, imp->refs, nr * sizeof(*imp->refs))) {
+	    copy_to_user(args->urefs, refs, nr * sizeof(*refs))) {
 		ret = -EFAULT;
 		goto out_undo;
 	}
 
-	args->data_ofs = data_ofs;
+	args->readonly = readonly;
+	args->data_ofs = 0;
 	args->size = imp->attach->dmabuf->size;
 	ret = 0;
 	goto out_free;
@@ -442,17 +437,13 @@ int zcopy_ioctl_to_refs(struct drm_device *drm, void *data,
 	struct zcopy_to_refs_args args = {};
 	int ret;
 
-	ret = zcopy_check_priv();
-	if (ret)
-		return ret;
-
 	if (req->flags & ~XEN_ZCOPY_TO_REFS_FLAGS)
 		return -EINVAL;
 	if (req->reserved[0] || req->reserved[1])
 		return -EINVAL;
 	if (zcopy_check_domid(req->domid))
 		return -EINVAL;
-	if (!req->num_refs || req->num_refs > zcopy_max_refs)
+	if (!req->num_refs || req->num_refs > READ_ONCE(zcopy_max_refs))
 		return -EINVAL;
 	if (!req->refs && !(req->flags & XEN_ZCOPY_TO_REFS_PGDIR))
 		return -EINVAL;
@@ -471,5 +462,7 @@ int zcopy_ioctl_to_refs(struct drm_device *drm, void *data,
 	req->gref_dir = args.gref_dir;
 	req->data_ofs = args.data_ofs;
 	req->size = args.size;
+	if (args.readonly)
+		req->flags |= XEN_ZCOPY_TO_REFS_READ_ONLY;
 	return 0;
 }

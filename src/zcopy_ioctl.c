@@ -34,11 +34,7 @@ int zcopy_ioctl_query(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct drm_xen_zcopy_query *q = data;
 	u32 caps = XEN_ZCOPY_CAP_LEGACY;
-	int ret;
 
-	ret = zcopy_check_priv();
-	if (ret)
-		return ret;
 	if (q->flags || q->pad ||
 	    !zcopy_reserved_zero(q->reserved, ARRAY_SIZE(q->reserved)))
 		return -EINVAL;
@@ -50,7 +46,7 @@ int zcopy_ioctl_query(struct drm_device *drm, void *data, struct drm_file *file)
 		caps |= XEN_ZCOPY_CAP_MMAP | XEN_ZCOPY_CAP_VMAP;
 
 	q->api_version = XEN_ZCOPY_API_VERSION;
-	q->max_refs = zcopy_max_refs;
+	q->max_refs = READ_ONCE(zcopy_max_refs);
 	q->max_buffers = READ_ONCE(zcopy_max_buffers);
 	q->max_wait_ms = ZCOPY_MAX_WAIT_MS;
 	q->grant_size = XEN_ZCOPY_GRANT_SIZE;
@@ -97,15 +93,12 @@ int zcopy_ioctl_from_refs(struct drm_device *drm, void *data, struct drm_file *f
 	u64 token;
 	int ret;
 
-	ret = zcopy_check_priv();
-	if (ret)
-		return ret;
 	if (req->flags & ~XEN_ZCOPY_FROM_REFS_FLAGS ||
 	    !zcopy_reserved_zero(req->reserved, ARRAY_SIZE(req->reserved)))
 		return -EINVAL;
 	if (zcopy_check_domid(req->domid))
 		return -EINVAL;
-	if (!req->num_refs || req->num_refs > zcopy_max_refs)
+	if (!req->num_refs || req->num_refs > READ_ONCE(zcopy_max_refs))
 		return -EINVAL;
 	/* exactly one source of refs: a user array or a page directory */
 	if (pgdir ? (req->refs || !req->gref_dir) : (!req->refs || req->gref_dir))
@@ -152,11 +145,7 @@ int zcopy_ioctl_from_refs(struct drm_device *drm, void *data, struct drm_file *f
 int zcopy_ioctl_wait_free(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct drm_xen_zcopy_wait_free *req = data;
-	int ret;
 
-	ret = zcopy_check_priv();
-	if (ret)
-		return ret;
 	if (req->flags || req->reserved || req->timeout_ms > ZCOPY_MAX_WAIT_MS)
 		return -EINVAL;
 	return zcopy_wait_free(to_zcopy_device(drm), file->driver_priv,

@@ -28,10 +28,7 @@ int zcopy_ioctl_dumb_from_refs(struct drm_device *drm, void *data, struct drm_fi
 	u64 size, token;
 	int ret;
 
-	ret = zcopy_check_priv();
-	if (ret)
-		return ret;
-	if (!req->num_grefs || req->num_grefs > zcopy_max_refs ||
+	if (!req->num_grefs || req->num_grefs > READ_ONCE(zcopy_max_refs) ||
 	    !req->grefs_ptr || zcopy_check_domid(req->otherend_id))
 		return -EINVAL;
 	ret = zcopy_dumb_geometry(req->dumb.width, req->dumb.height,
@@ -61,12 +58,8 @@ int zcopy_ioctl_dumb_to_refs(struct drm_device *drm, void *data, struct drm_file
 {
 	struct drm_xen_zcopy_dumb_to_refs *req = data;
 	struct zcopy_to_refs_args args = { };
-	int ret;
 
-	ret = zcopy_check_priv();
-	if (ret)
-		return ret;
-	if (!req->num_grefs || req->num_grefs > zcopy_max_refs ||
+	if (!req->num_grefs || req->num_grefs > READ_ONCE(zcopy_max_refs) ||
 	    !req->grefs_ptr || zcopy_check_domid(req->otherend_id))
 		return -EINVAL;
 
@@ -76,17 +69,14 @@ int zcopy_ioctl_dumb_to_refs(struct drm_device *drm, void *data, struct drm_file
 	args.pgdir = false;
 	args.nr_refs = req->num_grefs;
 	args.urefs = u64_to_user_ptr(req->grefs_ptr);
+	args.legacy = true;
 	return zcopy_to_refs(drm, file, &args);
 }
 
 int zcopy_ioctl_dumb_wait_free(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct drm_xen_zcopy_dumb_wait_free *req = data;
-	int ret;
 
-	ret = zcopy_check_priv();
-	if (ret)
-		return ret;
 	if (req->wait_to_ms > ZCOPY_MAX_WAIT_MS)
 		return -EINVAL;
 	return zcopy_wait_free(to_zcopy_device(drm), file->driver_priv,

@@ -7,6 +7,19 @@
  * way gntdev maps grants for a dma-buf export. Unlike the 2018 driver, a
  * single failing entry fails the whole call, and exactly the entries that
  * did map are unmapped again.
+ *
+ * With 16K or 64K kernel pages a buffer of N grants ends in a kernel page
+ * that N grants may not fill. Importers see whole kernel pages (the GEM and
+ * dma-buf size is a multiple of PAGE_SIZE, as DRM's DMA helpers require:
+ * drm_gem_private_object_init() BUG()s otherwise), so every 4 KiB slot of
+ * that tail is backed too: by the buffer's last grant once more, read-only.
+ * A vmap or mmap of the whole buffer then never touches a frame with nothing
+ * behind it (an abort on Arm), and a write into the tail faults instead of
+ * changing the guest's page.
+ *
+ * The free path unmaps asynchronously (gnttab_unmap_refs_async()): it never
+ * sleeps waiting for somebody else's reference to a page to go; the owner
+ * learns from a callback when the grants are unmapped and the pages freed.
  */
 
 #include <linux/mm.h>
@@ -95,27 +108,22 @@ static unsigned long zcopy_grant_kaddr(const struct zcopy_map *map,
 	       (i % ZCOPY_GRANTS_PER_PAGE) * XEN_PAGE_SIZE;
 }
 
-/*
- * Unmap the first map->nr_mapped entries of map->unmap_ops. Waits while
- * something else holds a reference to a page (gnttab_unmap_refs_sync()).
- *
- * Return: true if every grant was unmapped and the pages can be reused.
- */
-static bool zcopy_unmap_mapped(struct zcopy_device *zdev, struct zcopy_map *map)
+/* Grant ref of map op @i: a tail slot maps the last grant once more. */
+static grant_ref_t zcopy_op_ref(const struct zcopy_map *map, unsigned int i)
 {
-	struct gntab_unmap_queue_data unmap_data = {
-		.unmap_ops = map->unmap_ops,
-		.kunmap_ops = NULL,
-		.pages = map->op_pages,
-		.count = map->nr_mapped,
-	};
+	return map->refs[min(i, map->nr_grants - 1)];
+}
+
+/*
+ * After an unmap of the first map->nr_mapped entries of map->unmap_ops
+ * (gnttab_unmap_refs() returned @ret): were all of them unmapped? If so,
+ * the counters drop; if not, say so: the caller must leak the pages.
+ */
+static bool zcopy_unmap_result(struct zcopy_device *zdev, struct zcopy_map *map,
+			       int ret)
+{
 	unsigned int i, bad = 0;
-	int ret;
 
-	if (!map->nr_mapped)
-		return true;
-
-	ret = gnttab_unmap_refs_sync(&unmap_data);
 	for (i = 0; i < map->nr_mapped; i++)
 		if (map->unmap_ops[i].status != GNTST_okay)
 			bad++;
@@ -128,9 +136,31 @@ static bool zcopy_unmap_mapped(struct zcopy_device *zdev, struct zcopy_map *map)
 			map->nr_mapped, map->domid, ret, bad, map->nr_pages);
 		return false;
 	}
-	atomic_long_sub(map->nr_mapped, &zdev->grants_mapped);
+	atomic_long_sub(map->nr_counted, &zdev->grants_mapped);
+	map->nr_counted = 0;
 	map->nr_mapped = 0;
 	return true;
+}
+
+/*
+ * Unmap the first map->nr_mapped entries of map->unmap_ops now. Only for
+ * pages nobody else can hold yet (a failed or just undone map): it would
+ * wait for their references otherwise (gnttab_unmap_refs_sync()).
+ *
+ * Return: true if every grant was unmapped and the pages can be reused.
+ */
+static bool zcopy_unmap_mapped(struct zcopy_device *zdev, struct zcopy_map *map)
+{
+	struct gntab_unmap_queue_data unmap_data = {
+		.unmap_ops = map->unmap_ops,
+		.kunmap_ops = NULL,
+		.pages = map->op_pages,
+		.count = map->nr_mapped,
+	};
+
+	if (!map->nr_mapped)
+		return true;
+	return zcopy_unmap_result(zdev, map, gnttab_unmap_refs_sync(&unmap_data));
 }
 
 /*
@@ -179,13 +209,17 @@ static int zcopy_probe_readonly(const struct zcopy_map *map, unsigned int i,
 int zcopy_map_grants(struct zcopy_device *zdev, struct zcopy_map *map)
 {
 	struct gnttab_map_grant_ref *map_ops;
-	unsigned int n = map->nr_grants;
 	u32 flags = zcopy_map_flags(map);
-	unsigned int i, mapped = 0;
+	unsigned int i, n, mapped = 0;
 	int ret, first_err = 0, first_bad = -1;
 
-	map->nr_pages = DIV_ROUND_UP(n, ZCOPY_GRANTS_PER_PAGE);
+	map->zdev = zdev;
+	map->nr_pages = DIV_ROUND_UP(map->nr_grants, ZCOPY_GRANTS_PER_PAGE);
+	/* every 4 KiB slot of every page: the grants, then the tail */
+	n = map->nr_pages * ZCOPY_GRANTS_PER_PAGE;
+	map->nr_ops = n;
 	map->nr_mapped = 0;
+	map->nr_counted = 0;
 	map->pages = kvcalloc(map->nr_pages, sizeof(*map->pages), GFP_KERNEL);
 	map->op_pages = kvcalloc(n, sizeof(*map->op_pages), GFP_KERNEL);
 	map->handles = kvcalloc(n, sizeof(*map->handles), GFP_KERNEL);
@@ -204,10 +238,14 @@ int zcopy_map_grants(struct zcopy_device *zdev, struct zcopy_map *map)
 	atomic_long_add(map->nr_pages, &zdev->pages_held);
 
 	for (i = 0; i < n; i++) {
+		u32 f = flags;
+
+		if (i >= map->nr_grants)
+			f |= GNTMAP_readonly;	/* the tail (see the top) */
 		map->op_pages[i] = map->pages[i / ZCOPY_GRANTS_PER_PAGE];
 		map->handles[i] = INVALID_GRANT_HANDLE;
-		gnttab_set_map_op(&map_ops[i], zcopy_grant_kaddr(map, i), flags,
-				  map->refs[i], map->domid);
+		gnttab_set_map_op(&map_ops[i], zcopy_grant_kaddr(map, i), f,
+				  zcopy_op_ref(map, i), map->domid);
 		/* an entry Xen never reached must not look mapped */
 		map_ops[i].status = GNTST_general_error;
 		map_ops[i].handle = INVALID_GRANT_HANDLE;
@@ -234,19 +272,24 @@ int zcopy_map_grants(struct zcopy_device *zdev, struct zcopy_map *map)
 		map->handles[i] = op->handle;
 		map->bus_addrs[i] = op->dev_bus_addr;
 		gnttab_set_unmap_op(&map->unmap_ops[mapped],
-				    zcopy_grant_kaddr(map, i), flags, op->handle);
+				    zcopy_grant_kaddr(map, i), op->flags,
+				    op->handle);
 		if (flags & GNTMAP_device_map)
 			map->unmap_ops[mapped].dev_bus_addr = op->dev_bus_addr;
 		map->op_pages[mapped] = map->op_pages[i];
 		mapped++;
+		/* the counter is of grants: a tail slot maps one again */
+		if (i < map->nr_grants)
+			map->nr_counted++;
 	}
 	map->nr_mapped = mapped;
-	atomic_long_add(mapped, &zdev->grants_mapped);
+	atomic_long_add(map->nr_counted, &zdev->grants_mapped);
 
 	if (!ret && mapped != n)
 		ret = first_err ?: -EINVAL;
 	/* grant first_bad did not map, so its slot is free for a probe */
 	if (ret == -EINVAL && first_bad >= 0 && !map->readonly &&
+	    (unsigned int)first_bad < map->nr_grants &&
 	    map_ops[first_bad].status == GNTST_general_error)
 		ret = zcopy_probe_readonly(map, first_bad, flags);
 	if (ret == -EIO) {
@@ -279,12 +322,12 @@ out_free:
 }
 
 /**
- * zcopy_unmap_grants - unmap the grants of @map and free its pages
+ * zcopy_unmap_grants - unmap the grants of @map and free its pages, now
  * @zdev: the device (counters)
- * @map: a map zcopy_map_grants() succeeded on
+ * @map: a map zcopy_map_grants() succeeded on, whose pages nobody else
+ *	 can hold yet (the undo of a FROM_REFS that failed later)
  *
- * Sleeps until nothing else holds the pages. Frees the bookkeeping arrays
- * but not @map->refs.
+ * Frees the bookkeeping arrays but not @map->refs.
  */
 void zcopy_unmap_grants(struct zcopy_device *zdev, struct zcopy_map *map)
 {
@@ -295,4 +338,47 @@ void zcopy_unmap_grants(struct zcopy_device *zdev, struct zcopy_map *map)
 		atomic_long_sub(map->nr_pages, &zdev->pages_held);
 	}
 	zcopy_map_free_arrays(map);
+}
+
+static void zcopy_unmap_async_done(int result, struct gntab_unmap_queue_data *data)
+{
+	struct zcopy_map *map = container_of(data, struct zcopy_map, unmap_data);
+	struct zcopy_device *zdev = map->zdev;
+	bool ok = zcopy_unmap_result(zdev, map, result);
+
+	/* a failed unmap leaks the pages on purpose (see there) */
+	if (ok) {
+		gnttab_free_pages(map->nr_pages, map->pages);
+		atomic_long_sub(map->nr_pages, &zdev->pages_held);
+	}
+	zcopy_map_free_arrays(map);
+	map->unmapped(map, ok);
+}
+
+/**
+ * zcopy_unmap_grants_async - unmap the grants of @map once nobody holds them
+ * @map: a map zcopy_map_grants() succeeded on
+ * @done: called when the grants are unmapped and the pages freed, with
+ *	  true, or with false when unmapping failed and the pages were leaked
+ *	  (logged); from this context or from a workqueue
+ *
+ * A page somebody else still holds a reference to (a pinned user mapping,
+ * an importer) is not unmapped under them: the grant-table code retries
+ * until the references are gone, without blocking the caller. Frees the
+ * bookkeeping arrays but not @map->refs.
+ */
+void zcopy_unmap_grants_async(struct zcopy_map *map,
+			      void (*done)(struct zcopy_map *map, bool ok))
+{
+	map->unmapped = done;
+	map->unmap_data.unmap_ops = map->unmap_ops;
+	map->unmap_data.kunmap_ops = NULL;
+	map->unmap_data.pages = map->op_pages;
+	map->unmap_data.count = map->nr_mapped;
+	map->unmap_data.done = zcopy_unmap_async_done;
+	if (!map->nr_mapped) {
+		zcopy_unmap_async_done(0, &map->unmap_data);
+		return;
+	}
+	gnttab_unmap_refs_async(&map->unmap_data);
 }

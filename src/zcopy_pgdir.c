@@ -10,7 +10,9 @@
 
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 
 #include <xen/grant_table.h>
 #include <xen/page.h>
@@ -28,7 +30,10 @@ static_assert(4 + ZCOPY_PGDIR_REFS * sizeof(grant_ref_t) == XEN_PAGE_SIZE);
 
 /*
  * Read the directory with grant copies rather than mappings: the pages are
- * only read, and a copy leaves nothing mapped to undo on any path.
+ * only read, and a copy leaves nothing mapped to undo on any path. A chain
+ * that comes back to one of its own pages is a loop (-EINVAL); the refs
+ * seen are kept in an xarray, so that even the longest directory (1026
+ * pages at the max_refs limit) is checked in linear time.
  */
 int zcopy_pgdir_read(struct zcopy_device *zdev, domid_t domid,
 		     grant_ref_t gref_dir, unsigned int nr_refs,
@@ -37,33 +42,30 @@ int zcopy_pgdir_read(struct zcopy_device *zdev, domid_t domid,
 	unsigned int nr_dir = DIV_ROUND_UP(nr_refs, ZCOPY_PGDIR_REFS);
 	struct xendispl_page_directory *dir;
 	struct gnttab_copy op;
-	grant_ref_t *seen;
 	unsigned int d, done = 0;
+	struct xarray seen;
 	struct page *page;
 	int ret = 0;
 
 	if (!nr_refs)
 		return -EINVAL;
 
-	seen = kcalloc(nr_dir, sizeof(*seen), GFP_KERNEL);
+	xa_init(&seen);
 	page = alloc_page(GFP_KERNEL);
-	if (!seen || !page) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	if (!page)
+		return -ENOMEM;
 	dir = page_address(page);
 
 	for (d = 0; d < nr_dir; d++) {
 		unsigned int i, n = min(nr_refs - done, ZCOPY_PGDIR_REFS);
 
-		/* A chain that comes back to one of its pages is a loop. */
-		for (i = 0; i < d; i++) {
-			if (seen[i] == gref_dir) {
+		ret = xa_insert(&seen, gref_dir, xa_mk_value(d), GFP_KERNEL);
+		if (ret) {
+			/* -EBUSY: seen before, a loop */
+			if (ret == -EBUSY)
 				ret = -EINVAL;
-				goto out;
-			}
+			goto out;
 		}
-		seen[d] = gref_dir;
 
 		memset(&op, 0, sizeof(op));
 		op.source.u.ref = gref_dir;
@@ -87,12 +89,12 @@ int zcopy_pgdir_read(struct zcopy_device *zdev, domid_t domid,
 			ret = -EINVAL;
 			goto out;
 		}
+		cond_resched();
 	}
 
 out:
-	if (page)
-		__free_page(page);
-	kfree(seen);
+	xa_destroy(&seen);
+	__free_page(page);
 	return ret;
 }
 

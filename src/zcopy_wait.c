@@ -89,15 +89,20 @@ int zcopy_waiter_new(struct zcopy_client *client, struct zcopy_waiter **out)
  * zcopy_waiter_signal - the buffer of @w is gone: wake its waiters
  * @client: the table @w is in
  * @w: the waiter; the buffer's reference is dropped
+ * @status: what WAIT_FREE answers: 0, or -EIO when grants could not be
+ *	    unmapped and their pages were leaked (dom0 may still map them)
  *
  * Called last in the buffer's free path, after the grants were unmapped
  * and the counters updated.
  */
-void zcopy_waiter_signal(struct zcopy_client *client, struct zcopy_waiter *w)
+void zcopy_waiter_signal(struct zcopy_client *client, struct zcopy_waiter *w,
+			 int status)
 {
 	/* from now on a lookup finds nothing: -ENOENT */
 	xa_erase(&client->tokens, w->id);
-	WRITE_ONCE(w->freed, true);
+	w->status = status;
+	/* @status before @freed: pairs with the acquire in zcopy_wait_free() */
+	smp_store_release(&w->freed, true);
 	wake_up_all(&w->wq);
 	kref_put(&w->ref, zcopy_waiter_free);
 }
@@ -122,8 +127,9 @@ u64 zcopy_wait_token(struct zcopy_client *client, struct zcopy_waiter *w)
  * @legacy: @token is the 2018 wait_handle
  * @timeout_ms: validated against ZCOPY_MAX_WAIT_MS by the caller
  *
- * Return: 0 once freed, -ENOENT if not (or no longer) known, -ETIMEDOUT,
- * or -EINTR if a signal arrived.
+ * Return: 0 once freed, -EIO once freed with grants that could not be
+ * unmapped (leaked), -ENOENT if not (or no longer) known, -ETIMEDOUT, or
+ * -EINTR if a signal arrived.
  */
 int zcopy_wait_free(struct zcopy_device *zdev, struct zcopy_client *client,
 		    u64 token, bool legacy, u32 timeout_ms)
@@ -157,8 +163,9 @@ int zcopy_wait_free(struct zcopy_device *zdev, struct zcopy_client *client,
 	atomic_long_dec(&zdev->waiters);
 	atomic_dec(&w->waiting);
 
-	if (READ_ONCE(w->freed))
-		left = 0;
+	/* pairs with the release in zcopy_waiter_signal(): @status is set */
+	if (smp_load_acquire(&w->freed))
+		left = w->status;
 	else if (left > 0)	/* cannot happen: woken means freed */
 		left = -ETIMEDOUT;
 	else if (!left)

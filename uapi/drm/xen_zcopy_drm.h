@@ -36,11 +36,17 @@ extern "C" {
  *
  * Grant references always describe 4 KiB Xen pages, whatever the page size
  * of the kernel: sizes and counts in this API are in units of
- * %XEN_ZCOPY_GRANT_SIZE.
+ * %XEN_ZCOPY_GRANT_SIZE. On kernels with 16 or 64 KiB pages a FROM_REFS
+ * buffer packs several grants into each kernel page, and its dma-buf (and
+ * GEM object) is rounded up to whole kernel pages, as importers require:
+ * the slots past the last grant map that grant again, read-only.
  *
- * Every ioctl requires CAP_SYS_ADMIN unless the administrator allowed a
- * group with the module parameter ``allow_gid``: mapping foreign grants and
- * granting memory to another domain are as powerful as /dev/xen/gntdev.
+ * Opening the device (render or primary node) requires CAP_SYS_ADMIN, or
+ * membership of the group the administrator named with the module parameter
+ * ``allow_gid`` (a gid of the initial user namespace); otherwise open()
+ * fails with -EPERM. Mapping foreign grants and granting memory to another
+ * domain are as powerful as /dev/xen/gntdev. The check is made once, at
+ * open: the file descriptor is the capability, and may be passed on.
  * Unknown flags and non-zero reserved or padding fields are rejected with
  * -EINVAL so that they can be given a meaning later.
  *
@@ -91,7 +97,10 @@ struct drm_xen_zcopy_query {
 	__u32 api_version;
 	/** @max_refs: out, the most grant references one buffer may have. */
 	__u32 max_refs;
-	/** @max_buffers: out, the most live buffers one open file may create. */
+	/**
+	 * @max_buffers: out, the most live buffers one open file may have:
+	 * FROM_REFS buffers and PRIME imports (-EMFILE beyond).
+	 */
 	__u32 max_buffers;
 	/** @max_wait_ms: out, the largest timeout WAIT_FREE accepts. */
 	__u32 max_wait_ms;
@@ -172,7 +181,10 @@ struct drm_xen_zcopy_from_refs {
 	__u32 pitch;
 	/** @handle: out, GEM handle of the new buffer in this file. */
 	__u32 handle;
-	/** @size: out, size of the buffer in bytes, @num_refs * 4096. */
+	/**
+	 * @size: out, size of the data in bytes, @num_refs * 4096. The GEM
+	 * object and its dma-buf are this rounded up to the kernel page size.
+	 */
 	__u64 size;
 	/** @wait_token: out, token for &DRM_IOCTL_XEN_ZCOPY_WAIT_FREE. */
 	__u64 wait_token;
@@ -192,12 +204,23 @@ struct drm_xen_zcopy_from_refs {
  *
  * Argument of &DRM_IOCTL_XEN_ZCOPY_TO_REFS. @handle must name a buffer
  * imported with DRM_IOCTL_PRIME_FD_TO_HANDLE on this device, and may be
- * granted once. The grants are ended when the GEM object is freed; a page
- * the other domain still maps is not returned to its exporter until that
- * domain unmaps it.
+ * granted once. The buffer must start and end on a 4 KiB frame (-EINVAL
+ * otherwise: granting a whole frame would share memory outside it), and
+ * must be this domain's own memory. The grants are ended when the GEM
+ * object is freed; a page the other domain still maps is not returned to
+ * its exporter until that domain unmaps it.
+ *
+ * A dma-buf whose file is not open for writing is granted read-only, and
+ * %XEN_ZCOPY_TO_REFS_READ_ONLY is then set in @flags on return. A KMS or
+ * GPU driver's buffer exported with DRM_IOCTL_PRIME_HANDLE_TO_FD without
+ * DRM_RDWR has such a file: export with DRM_CLOEXEC | DRM_RDWR to grant it
+ * read-write.
  */
 struct drm_xen_zcopy_to_refs {
-	/** @flags: in, XEN_ZCOPY_TO_REFS_* bits. */
+	/**
+	 * @flags: in, XEN_ZCOPY_TO_REFS_* bits; out, with
+	 * %XEN_ZCOPY_TO_REFS_READ_ONLY set if the grants are read-only.
+	 */
 	__u32 flags;
 	/** @domid: in, the domain the pages are granted to. */
 	__u32 domid;
@@ -207,10 +230,7 @@ struct drm_xen_zcopy_to_refs {
 	 * %XEN_ZCOPY_TO_REFS_PGDIR.
 	 */
 	__u64 refs;
-	/**
-	 * @num_refs: in, the number of 4 KiB pages the buffer spans,
-	 * DIV_ROUND_UP(data_ofs + size, 4096).
-	 */
+	/** @num_refs: in, the number of 4 KiB pages of the buffer, size / 4096. */
 	__u32 num_refs;
 	/** @handle: in, GEM handle of the imported buffer. */
 	__u32 handle;
@@ -220,7 +240,10 @@ struct drm_xen_zcopy_to_refs {
 	 * granted read-only to @domid. 0 otherwise.
 	 */
 	__u32 gref_dir;
-	/** @data_ofs: out, offset of the buffer's data in its first page. */
+	/**
+	 * @data_ofs: out, offset of the buffer's data in its first page:
+	 * always 0, since buffers that do not start on a frame are refused.
+	 */
 	__u32 data_ofs;
 	/** @size: out, size of the buffer in bytes. */
 	__u64 size;
@@ -235,7 +258,12 @@ struct drm_xen_zcopy_to_refs {
  * every mapping of it are gone and its grants are unmapped, -ETIMEDOUT if
  * that did not happen within @timeout_ms, -EINTR if a signal arrived, and
  * -ENOENT if this file has no such token, which includes a buffer already
- * freed: a backend treats -ENOENT as success.
+ * freed: a backend treats -ENOENT as success. -EIO means the buffer is gone
+ * but Xen refused to unmap some of its grants (the kernel log says so, and
+ * their pages are never reused): the other domain's pages may still be
+ * mapped here. Closing the last reference to a buffer never waits: a page
+ * still held elsewhere (say, pinned through an importer) delays the unmap,
+ * and WAIT_FREE, not the close.
  */
 struct drm_xen_zcopy_wait_free {
 	/** @wait_token: in, &drm_xen_zcopy_from_refs.wait_token. */
@@ -287,7 +315,9 @@ struct drm_xen_zcopy_dumb_from_refs {
  *
  * Argument of &DRM_IOCTL_XEN_ZCOPY_DUMB_TO_REFS: grants the imported buffer
  * @handle read-write to @otherend_id and writes @num_grefs references, which
- * must be the buffer's page count, to @grefs.
+ * must be the buffer's page count, to @grefs. Read-write whatever the mode
+ * of the dma-buf's file, as in 2018: the 2018 backend exports its KMS
+ * buffers with DRM_CLOEXEC alone, which makes that file read-only.
  */
 struct drm_xen_zcopy_dumb_to_refs {
 	/** @num_grefs: in, number of grant references. */
