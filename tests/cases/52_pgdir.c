@@ -111,7 +111,7 @@ ZC_TEST(pgdir_out_self)
 	vmap = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vgem, md.offset);
 	CK(vmap != MAP_FAILED, "vgem mmap: %s", zc_errname(errno));
 	zc_fill(vmap, size, 701);
-	CK(!drmPrimeHandleToFD(vgem, cd.handle, DRM_CLOEXEC, &vfd), "vgem export");
+	CK(!drmPrimeHandleToFD(vgem, cd.handle, DRM_CLOEXEC | DRM_RDWR, &vfd), "vgem export");
 	CK(!drmPrimeFDToHandle(zc, vfd, &imp), "import: %s", zc_errname(errno));
 	refs = calloc(n, sizeof(*refs));
 	CK(refs, "oom");
@@ -161,7 +161,7 @@ ZC_TEST(pgdir_out_domu_readonly)
 	zc = zc_open_render();
 	CK(vgem >= 0 && zc >= 0, "open: %s", zc_errname(errno));
 	CK(!zc_ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &cd), "vgem dumb");
-	CK(!drmPrimeHandleToFD(vgem, cd.handle, DRM_CLOEXEC, &vfd), "vgem export");
+	CK(!drmPrimeHandleToFD(vgem, cd.handle, DRM_CLOEXEC | DRM_RDWR, &vfd), "vgem export");
 	CK(!drmPrimeFDToHandle(zc, vfd, &imp), "import: %s", zc_errname(errno));
 	t.flags = XEN_ZCOPY_TO_REFS_PGDIR;	/* refs only through the directory */
 	t.domid = (uint32_t)ctx->domu;

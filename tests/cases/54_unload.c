@@ -42,7 +42,7 @@ ZC_TEST(to_refs_unload_while_mapped)
 	vmap = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, vgem, md.offset);
 	CK(vmap != MAP_FAILED, "vgem mmap");
 	zc_fill(vmap, cd.size, 561);
-	CK(!drmPrimeHandleToFD(vgem, cd.handle, DRM_CLOEXEC, &vfd), "vgem export");
+	CK(!drmPrimeHandleToFD(vgem, cd.handle, DRM_CLOEXEC | DRM_RDWR, &vfd), "vgem export");
 	CK(!drmPrimeFDToHandle(zc, vfd, &imp), "import: %s", zc_errname(errno));
 	t.domid = (uint32_t)ctx->domu;
 	t.refs = (uintptr_t)refs;

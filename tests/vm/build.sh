@@ -89,6 +89,13 @@ else
 	exit 1
 fi
 
+# ---------------------------------------------------------------- test exporter
+# tests/exporter/zc_contig.ko: a test-only dma-buf exporter (built in a copy)
+echo "== test exporter module"
+rm -rf "$OUT/exporter"
+cp -a "$TOP/tests/exporter" "$OUT/exporter"
+make -C "/lib/modules/$KV/build" M="$OUT/exporter" -j2 modules
+
 # ---------------------------------------------------------------- test programs
 echo "== test programs"
 make -C "$TOP/tests" O="$OUT/tests" -j2
@@ -126,6 +133,7 @@ copy_modules "$R" xenfs xen-privcmd xen-evtchn xen-gntdev xen-gntalloc drm vgem 
 if [ -e "$OUT/module/xen_drm_zcopy.ko" ]; then
 	mkdir -p "$R/lib/modules/$KV/extra"
 	cp "$OUT/module/xen_drm_zcopy.ko" "$R/lib/modules/$KV/extra/"
+	cp "$OUT/exporter/zc_contig.ko" "$R/lib/modules/$KV/extra/"
 	# whatever the driver depends on (drm helpers, ...), from the Debian tree
 	for m in $(modinfo -F depends "$OUT/module/xen_drm_zcopy.ko" | tr ',' ' '); do
 		copy_modules "$R" "$m"

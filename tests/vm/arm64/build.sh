@@ -56,6 +56,14 @@ make -C "$KDIR" M="$M/src" ARCH=arm64 CROSS_COMPILE="$CROSS" \
 	CONFIG_DEBUG_INFO_BTF_MODULES= -j2 modules
 cp "$M/src/xen_drm_zcopy.ko" "$M/"
 
+# ---------------------------------------------------------------- test exporter
+# tests/exporter/zc_contig.ko: a test-only dma-buf exporter (built in a copy)
+echo "== test exporter module"
+rm -rf "$OUT/exporter"
+cp -a "$TOP/tests/exporter" "$OUT/exporter"
+make -C "$KDIR" M="$OUT/exporter" ARCH=arm64 CROSS_COMPILE="$CROSS" \
+	CONFIG_DEBUG_INFO_BTF_MODULES= -j2 modules
+
 # ---------------------------------------------------------------- test programs
 echo "== test programs (static aarch64)"
 make -C "$TOP/tests" O="$OUT/tests" CC="${CROSS}gcc" CFLAGS="-O2 -g -static" \
@@ -175,6 +183,7 @@ echo '# xl defaults (no networking or block backends in the test system)' > "$R/
 copy_modules "$R" xenfs xen-privcmd xen-evtchn xen-gntdev xen-gntalloc drm vgem vivid
 mkdir -p "$R/lib/modules/$KREL/extra"
 cp "$M/xen_drm_zcopy.ko" "$R/lib/modules/$KREL/extra/"
+cp "$OUT/exporter/zc_contig.ko" "$R/lib/modules/$KREL/extra/"
 for m in $(modinfo -F depends "$M/xen_drm_zcopy.ko" | tr ',' ' '); do
 	copy_modules "$R" "$m"
 done
