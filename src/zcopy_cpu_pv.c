@@ -26,6 +26,7 @@
  */
 
 #include <linux/err.h>
+#include <linux/kmemleak.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/slab.h>
@@ -452,6 +453,7 @@ void *zcopy_pv_vmap(struct zcopy_buf *buf)
 	if (ret == -EIO) {
 		/* grants stuck in the area's PTEs: never hand it back */
 		pr_err(ZCOPY_DRIVER_NAME ": leaking a kernel mapping whose grants could not be unmapped\n");
+		kmemleak_not_leak(km);
 		kvfree(ops);
 		kvfree(pages);
 		return ERR_PTR(-EIO);
@@ -497,6 +499,7 @@ void zcopy_pv_vunmap(struct zcopy_buf *buf, void *vaddr)
 	if (zcopy_pv_unmap_range(km->pte_maddr, km->handles, km->uops, 0,
 				 km->count, km->flags)) {
 		pr_err(ZCOPY_DRIVER_NAME ": leaking a kernel mapping whose grants could not be unmapped\n");
+		kmemleak_not_leak(km);
 		return;
 	}
 	vunmap(vaddr);

@@ -17,6 +17,7 @@
 #include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/err.h>
+#include <linux/kmemleak.h>
 #include <linux/mm.h>
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
@@ -206,6 +207,8 @@ void zcopy_deferred_fini(struct zcopy_device *zdev)
 		 * debugfs prints it).
 		 */
 		get_device(imp->attach->dev);
+		/* on purpose: kmemleak still scans it, so what it holds too */
+		kmemleak_not_leak(imp);
 		leaked++;
 	}
 	if (leaked)
