@@ -109,3 +109,56 @@ out:
 	free(refs);
 	return rc == ZC_PASS ? zc_counters_idle(8000) : rc;
 }
+
+/*
+ * A buffer that does not start on a 4 KiB frame is refused by TO_REFS, new
+ * and legacy: granting the whole frame would share the bytes before it.
+ */
+ZC_TEST(to_refs_unaligned_refused)
+{
+	struct zc_contig_create c = { .pages = 2, .flags = ZC_CONTIG_OFFSET_512 };
+	struct drm_xen_zcopy_to_refs t = { 0 };
+	struct drm_xen_zcopy_dumb_to_refs lt = { 0 };
+	size_t size = 2 * (size_t)sysconf(_SC_PAGESIZE);
+	unsigned int n = (unsigned int)(size / ZCC_PAGE);
+	uint32_t *refs = calloc(n + 1, sizeof(*refs)), imp = 0;
+	int dev = -1, zc = zc_open_render(), rc = ZC_PASS;
+
+	CK(refs && zc >= 0, "open: %s", zc_errname(errno));
+	CK(!system("modprobe zc_contig"), "modprobe zc_contig (tests/exporter)");
+	dev = open("/dev/zc_contig", O_RDWR | O_CLOEXEC);
+	CK(dev >= 0, "open /dev/zc_contig: %s", zc_errname(errno));
+	CK(!ioctl(dev, ZC_CONTIG_CREATE, &c), "ZC_CONTIG_CREATE: %s", zc_errname(errno));
+	imp = zcc_import(zc, c.fd);
+	CK(imp, "import: %s", zc_errname(errno));
+	t.refs = (uintptr_t)refs;
+	t.handle = imp;
+	for (t.num_refs = n; t.num_refs <= n + 1; t.num_refs++) {
+		int r = zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &t);
+
+		CK(r == EINVAL, "TO_REFS (%u refs) of a buffer at offset 512: %s, want EINVAL",
+		   t.num_refs, zc_errname(r));
+	}
+	lt.num_grefs = n;
+	lt.grefs_ptr = (uintptr_t)refs;
+	lt.handle = imp;
+	{
+		int r = zcc_err(zc, DRM_IOCTL_XEN_ZCOPY_DUMB_TO_REFS, &lt);
+
+		CK(r == EINVAL, "DUMB_TO_REFS of a buffer at offset 512: %s, want EINVAL",
+		   zc_errname(r));
+	}
+	CK(zc_counter("grants_issued") == 0, "grants_issued %ld after refusals",
+	   zc_counter("grants_issued"));
+out:
+	if (imp)
+		zcc_close_handle(zc, imp);
+	if (c.fd > 0)
+		close(c.fd);
+	if (dev >= 0)
+		close(dev);
+	if (zc >= 0)
+		close(zc);
+	free(refs);
+	return rc == ZC_PASS ? zc_counters_idle(2000) : rc;
+}

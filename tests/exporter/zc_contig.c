@@ -33,6 +33,7 @@
 struct zc_contig_buf {
 	struct page *page;
 	unsigned int order;
+	unsigned int offset;	/* of the segment in the block */
 };
 
 static struct sg_table *zc_contig_map(struct dma_buf_attachment *attach,
@@ -48,7 +49,8 @@ static struct sg_table *zc_contig_map(struct dma_buf_attachment *attach,
 	if (ret)
 		goto err_free;
 	/* one segment for the whole block: the point of this exporter */
-	sg_set_page(sgt->sgl, b->page, PAGE_SIZE << b->order, 0);
+	sg_set_page(sgt->sgl, b->page, (PAGE_SIZE << b->order) - b->offset,
+		    b->offset);
 	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
 	if (ret)
 		goto err_table;
@@ -148,12 +150,13 @@ static long zc_contig_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	if (copy_from_user(&c, (void __user *)arg, sizeof(c)))
 		return -EFAULT;
 	if (!c.pages || c.pages > 64 || !is_power_of_2(c.pages) ||
-	    (c.flags & ~ZC_CONTIG_MACHINE_DISCONTIG))
+	    (c.flags & ~(ZC_CONTIG_MACHINE_DISCONTIG | ZC_CONTIG_OFFSET_512)))
 		return -EINVAL;
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
 		return -ENOMEM;
 	b->order = ilog2(c.pages);
+	b->offset = c.flags & ZC_CONTIG_OFFSET_512 ? 512 : 0;
 	b->page = zc_contig_alloc(b->order, c.flags & ZC_CONTIG_MACHINE_DISCONTIG,
 				  &c.machine_discontig);
 	if (!b->page) {
