@@ -107,7 +107,8 @@ static bool zc_contig_machine(struct page *page, unsigned int order)
 	return true;
 }
 
-#define ZC_CONTIG_TRIES	256
+/* blocks tried for a machine-discontiguous one: at most 64 MiB held at once */
+#define ZC_CONTIG_TRIES(order)	min(256u, 16384u >> (order))
 
 static struct page *zc_contig_alloc(unsigned int order, bool discontig,
 				    __u32 *is_discontig)
@@ -116,10 +117,10 @@ static struct page *zc_contig_alloc(unsigned int order, bool discontig,
 	unsigned int i, n = 0;
 
 	*is_discontig = 0;
-	tried = kcalloc(ZC_CONTIG_TRIES, sizeof(*tried), GFP_KERNEL);
+	tried = kcalloc(ZC_CONTIG_TRIES(order), sizeof(*tried), GFP_KERNEL);
 	if (!tried)
 		return NULL;
-	for (i = 0; i < ZC_CONTIG_TRIES; i++) {
+	for (i = 0; i < ZC_CONTIG_TRIES(order); i++) {
 		struct page *p = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
 
 		if (!p)
@@ -149,7 +150,7 @@ static long zc_contig_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return -ENOTTY;
 	if (copy_from_user(&c, (void __user *)arg, sizeof(c)))
 		return -EFAULT;
-	if (!c.pages || c.pages > 64 || !is_power_of_2(c.pages) ||
+	if (!c.pages || c.pages > 512 || !is_power_of_2(c.pages) ||
 	    (c.flags & ~(ZC_CONTIG_MACHINE_DISCONTIG | ZC_CONTIG_OFFSET_512)))
 		return -EINVAL;
 	b = kzalloc(sizeof(*b), GFP_KERNEL);

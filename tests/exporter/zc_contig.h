@@ -12,7 +12,7 @@
 #define ZC_CONTIG_OFFSET_512		(1u << 1)
 
 struct zc_contig_create {
-	__u32 pages;		/* in: kernel pages, a power of two, at most 64 */
+	__u32 pages;		/* in: kernel pages, a power of two, at most 512 */
 	__u32 flags;		/* in: ZC_CONTIG_* */
 	__s32 fd;		/* out: the dma-buf */
 	__u32 machine_discontig;	/* out: its machine frames are not contiguous */
