@@ -153,7 +153,7 @@ struct zcopy_map {
 	/**
 	 * @nr_ops: grant mappings, one per 4 KiB slot of @pages:
 	 * @nr_grants, then the tail of the last page on 16K/64K kernels,
-	 * which maps the last grant again, read-only (zcopy_map.c).
+	 * which maps the last grant again (zcopy_map.c).
 	 */
 	unsigned int nr_ops;
 	/** @pages: the unpopulated pages the grants are mapped onto. */

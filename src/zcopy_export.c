@@ -7,7 +7,7 @@
  *   page: in a PV domain the machine frames of neighbouring pages are not
  *   contiguous and swiotlb-xen would bounce a multi-page segment;
  * - the dma-buf is whole kernel pages, as importers expect, with the tail of
- *   a 16K/64K page backed read-only (zcopy_map.c);
+ *   a 16K/64K page backed (zcopy_map.c);
  * - CPU access (mmap, vmap) of foreign frames needs grant operations in a
  *   PV domain (zcopy_cpu_pv.c);
  * - a read-only buffer is exported read-only.

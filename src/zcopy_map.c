@@ -12,10 +12,13 @@
  * that N grants may not fill. Importers see whole kernel pages (the GEM and
  * dma-buf size is a multiple of PAGE_SIZE, as DRM's DMA helpers require:
  * drm_gem_private_object_init() BUG()s otherwise), so every 4 KiB slot of
- * that tail is backed too: by the buffer's last grant once more, read-only.
- * A vmap or mmap of the whole buffer then never touches a frame with nothing
- * behind it (an abort on Arm), and a write into the tail faults instead of
- * changing the guest's page.
+ * that tail is backed too: by the buffer's last grant once more, mapped
+ * like the rest of the buffer. A vmap or mmap of the whole buffer then never
+ * touches a frame with nothing behind it (an abort on Arm). The tail is
+ * writable when the buffer is: a read-only tail under a writable page would
+ * make a store there fault at stage 2 while the PTE allows it, and arm64
+ * Linux retries such a fault forever; a store past the data instead changes
+ * the guest's last page, which the guest granted writable anyway.
  *
  * The free path unmaps asynchronously (gnttab_unmap_refs_async()): it never
  * sleeps waiting for somebody else's reference to a page to go; the owner
@@ -238,13 +241,9 @@ int zcopy_map_grants(struct zcopy_device *zdev, struct zcopy_map *map)
 	atomic_long_add(map->nr_pages, &zdev->pages_held);
 
 	for (i = 0; i < n; i++) {
-		u32 f = flags;
-
-		if (i >= map->nr_grants)
-			f |= GNTMAP_readonly;	/* the tail (see the top) */
 		map->op_pages[i] = map->pages[i / ZCOPY_GRANTS_PER_PAGE];
 		map->handles[i] = INVALID_GRANT_HANDLE;
-		gnttab_set_map_op(&map_ops[i], zcopy_grant_kaddr(map, i), f,
+		gnttab_set_map_op(&map_ops[i], zcopy_grant_kaddr(map, i), flags,
 				  zcopy_op_ref(map, i), map->domid);
 		/* an entry Xen never reached must not look mapped */
 		map_ops[i].status = GNTST_general_error;
@@ -272,8 +271,7 @@ int zcopy_map_grants(struct zcopy_device *zdev, struct zcopy_map *map)
 		map->handles[i] = op->handle;
 		map->bus_addrs[i] = op->dev_bus_addr;
 		gnttab_set_unmap_op(&map->unmap_ops[mapped],
-				    zcopy_grant_kaddr(map, i), op->flags,
-				    op->handle);
+				    zcopy_grant_kaddr(map, i), flags, op->handle);
 		if (flags & GNTMAP_device_map)
 			map->unmap_ops[mapped].dev_bus_addr = op->dev_bus_addr;
 		map->op_pages[mapped] = map->op_pages[i];

@@ -39,7 +39,7 @@ extern "C" {
  * %XEN_ZCOPY_GRANT_SIZE. On kernels with 16 or 64 KiB pages a FROM_REFS
  * buffer packs several grants into each kernel page, and its dma-buf (and
  * GEM object) is rounded up to whole kernel pages, as importers require:
- * the slots past the last grant map that grant again, read-only.
+ * the slots past the last grant map that grant again.
  *
  * Opening the device (render or primary node) requires CAP_SYS_ADMIN, or
  * membership of the group the administrator named with the module parameter
