@@ -34,6 +34,7 @@ struct zc_contig_buf {
 	struct page *page;
 	unsigned int order;
 	unsigned int offset;	/* of the segment in the block */
+	unsigned int alloc_order;	/* of the block: order, or order + 1 */
 };
 
 static struct sg_table *zc_contig_map(struct dma_buf_attachment *attach,
@@ -48,9 +49,12 @@ static struct sg_table *zc_contig_map(struct dma_buf_attachment *attach,
 	ret = sg_alloc_table(sgt, 1, GFP_KERNEL);
 	if (ret)
 		goto err_free;
-	/* one segment for the whole block: the point of this exporter */
-	sg_set_page(sgt->sgl, b->page, (PAGE_SIZE << b->order) - b->offset,
-		    b->offset);
+	/*
+	 * One segment for the whole buffer: the point of this exporter. With
+	 * an offset, the block is twice the buffer (alloc order + 1), so the
+	 * segment is the buffer's full size and still has memory behind it.
+	 */
+	sg_set_page(sgt->sgl, b->page, attach->dmabuf->size, b->offset);
 	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
 	if (ret)
 		goto err_table;
@@ -75,7 +79,7 @@ static void zc_contig_release(struct dma_buf *dmabuf)
 {
 	struct zc_contig_buf *b = dmabuf->priv;
 
-	__free_pages(b->page, b->order);
+	__free_pages(b->page, b->alloc_order);
 	kfree(b);
 }
 
@@ -158,7 +162,9 @@ static long zc_contig_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return -ENOMEM;
 	b->order = ilog2(c.pages);
 	b->offset = c.flags & ZC_CONTIG_OFFSET_512 ? 512 : 0;
-	b->page = zc_contig_alloc(b->order, c.flags & ZC_CONTIG_MACHINE_DISCONTIG,
+	b->alloc_order = b->order + !!b->offset;
+	b->page = zc_contig_alloc(b->alloc_order,
+				  c.flags & ZC_CONTIG_MACHINE_DISCONTIG,
 				  &c.machine_discontig);
 	if (!b->page) {
 		kfree(b);
@@ -170,7 +176,7 @@ static long zc_contig_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	exp_info.priv = b;
 	dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(dmabuf)) {
-		__free_pages(b->page, b->order);
+		__free_pages(b->page, b->alloc_order);
 		kfree(b);
 		return PTR_ERR(dmabuf);
 	}

@@ -8,7 +8,7 @@
 
 /* in a PV domain, a block whose machine frames are not contiguous */
 #define ZC_CONTIG_MACHINE_DISCONTIG	(1u << 0)
-/* the segment starts 512 bytes into the block (same length): not on a frame */
+/* the segment starts 512 bytes into the block (same size): not on a frame */
 #define ZC_CONTIG_OFFSET_512		(1u << 1)
 
 struct zc_contig_create {
