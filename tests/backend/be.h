@@ -212,9 +212,11 @@ uint32_t kms_crtc(struct be_out *o);
 int kms_check_zero_copy(uint32_t fb_id, int prime_fd, const char *want_exp);
 
 /* ------------------------------------------------------------ capture.c */
-/* called with the atomic request of a commit that shows fb on c */
+/* adds a writeback job to the atomic request of a commit that shows a
+ * w x h frame on c (modeset: the first frame after SET_CONFIG) */
 struct _drmModeAtomicReq;
-int capture_arm(struct be_conn *c, struct _drmModeAtomicReq *req, int *fence_fd);
+int capture_arm(struct be_conn *c, struct _drmModeAtomicReq *req, uint32_t w,
+		uint32_t h, int modeset, int *fence_fd);
 void capture_done(struct be_conn *c, int fence_fd);
 void capture_shutdown(void);
 

@@ -8,10 +8,11 @@
 
 #include <stdint.h>
 
-#ifndef xen_mb
-#define xen_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
+/* xen/xen.h maps xen_mb() & co. to mb() & co. */
+#ifndef mb
+#define mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
 #endif
 
 #include <xen/xen.h>

@@ -20,6 +20,7 @@
  * state node; every event rescans, which keeps the logic in one place.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
