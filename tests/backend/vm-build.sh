@@ -14,15 +14,17 @@ zc_display_image() {
 	[ "${ZC_NO_DISPLAY:-0}" = 1 ] && { echo "== display: left out (ZC_NO_DISPLAY=1)"; return 0; }
 	echo "== display: backend, client, vkms, display domU"
 	make -C "$TOP/tests/backend" O="$OUT/tests" -j2
-	src=$(ls /usr/src/linux-source-"$(echo "$KV" | cut -d. -f1-2)".tar.xz 2>/dev/null | head -1)
-	[ -n "$src" ] || { echo "build.sh: no /usr/src/linux-source-*.tar.xz for $KV (apt-get install linux-source-6.1)" >&2; return 1; }
+	src=/usr/src/linux-source-$(echo "$KV" | cut -d. -f1-2).tar.xz
+	[ -e "$src" ] || { echo "build.sh: no /usr/src/linux-source-*.tar.xz for $KV (apt-get install linux-source-6.1)" >&2; return 1; }
 	"$TOP/scripts/vkms-build.sh" "/lib/modules/$KV/build" "$src" "$OUT/module/vkms.ko"
 	mkdir -p "$root/lib/modules/$KV/extra"
 	cp "$OUT/module/vkms.ko" "$root/lib/modules/$KV/extra/"
+	# shellcheck disable=SC2046
 	copy_modules "$root" $(modinfo -F depends "$OUT/module/vkms.ko" | tr ',' ' ')
 	copy_bin "$root" "$OUT/tests/zc-displ-be"
 	mv "$root$OUT/tests/zc-displ-be" "$root/usr/bin/zc-displ-be"
 	cp "$TOP/tests/backend/zcdisp.cfg" "$root/etc/xen/zcdisp.cfg"
+	install -D -m 0755 "$TOP/tests/bench/display-bench.sh" "$root/zc/bench/display-bench.sh"
 	D=$OUT/rootfs-zcdisp
 	base_root "$D"
 	copy_bin "$D" /usr/bin/xenstore

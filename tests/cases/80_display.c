@@ -108,6 +108,8 @@ out:
 		zc_diag("kernel trouble in the display domU (above)");
 		rc = ZC_FAIL;
 	}
+	if (rc != ZC_PASS)
+		zcd_dump(&be);
 	if (rc == ZC_PASS)
 		rc = zc_counters_idle(5000);
 	return rc;
@@ -160,6 +162,8 @@ out:
 		zc_diag("kernel trouble in the display domU (above)");
 		rc = ZC_FAIL;
 	}
+	if (rc != ZC_PASS)
+		zcd_dump(&be);
 	if (rc == ZC_PASS)
 		rc = zc_counters_idle(5000);
 	return rc;

@@ -54,4 +54,7 @@ long zcd_guest_value(int domid, const char *name);
  * last call: count, printed as diagnostics (report 0: only skip ahead) */
 int zcd_guest_trouble(int report);
 
+/* the backend's log and the display domU's console, into the serial log */
+void zcd_dump(const struct zcd_be *b);
+
 #endif /* ZC_DISPLAY_H */

@@ -147,6 +147,8 @@ int zcd_load_kms(void)
 {
 	if (!sh("grep -q '^vkms ' /proc/modules"))
 		return 0;
+	/* no fbdev console on it: only the backend drives it */
+	sh("modprobe drm_kms_helper; echo 0 > /sys/module/drm_kms_helper/parameters/fbdev_emulation");
 	if (sh("modprobe vkms enable_writeback=1 enable_cursor=0")) {
 		zc_diag("modprobe vkms failed (is vkms.ko in the image? scripts/vkms-build.sh)");
 		return -1;
@@ -359,6 +361,24 @@ int zcd_guest(int domid, const char *args, char *result, size_t len, int timeout
 	snprintf(result, len, "%s", strchr(rsp + sl, ' ') ? strchr(rsp + sl, ' ') + 1 : "");
 	zc_diag("guest: zc-disp-client %s -> status %d, %s", args, atoi(rsp + sl), result);
 	return atoi(rsp + sl);
+}
+
+void zcd_dump(const struct zcd_be *b)
+{
+	char line[600];
+	FILE *f = b ? fopen(b->log, "r") : NULL;
+
+	/* plain lines: they go to the serial log only, not to the verdict */
+	while (f && fgets(line, sizeof(line), f))
+		printf("  be: %s", line);
+	if (f)
+		fclose(f);
+	f = fopen(CONSOLE_LOG, "r");
+	while (f && fgets(line, sizeof(line), f))
+		printf("  zcdisp: %s", line);
+	if (f)
+		fclose(f);
+	fflush(stdout);
 }
 
 int zcd_guest_trouble(int report)
