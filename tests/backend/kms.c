@@ -284,6 +284,48 @@ static int find_mode(struct be_out *o, uint32_t w, uint32_t h, drmModeModeInfo *
 	return found ? 0 : -1;
 }
 
+/*
+ * A commit the kernel refused: run it again as TEST_ONLY with DRM's atomic
+ * debug messages on, and log what the kernel said (it says nothing else).
+ */
+static void explain(drmModeAtomicReqPtr req, uint32_t flags)
+{
+	const char *dbg = "/sys/module/drm/parameters/debug";
+	char old[32] = "0", rec[1024];
+	int kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC), dfd, n = 0;
+	ssize_t r;
+
+	dfd = open(dbg, O_RDWR | O_CLOEXEC);
+	if (kfd < 0 || dfd < 0)
+		goto out;
+	r = read(dfd, old, sizeof(old) - 1);
+	old[r > 0 ? r : 0] = 0;
+	lseek(kfd, 0, SEEK_END);
+	if (write(dfd, "0x14", 4) < 0)
+		goto out;
+	drmModeAtomicCommit(fd, req, (flags & ~(DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT)) |
+			    DRM_MODE_ATOMIC_TEST_ONLY, NULL);
+	lseek(dfd, 0, SEEK_SET);
+	if (write(dfd, old, strlen(old)) < 0)
+		ERR("cannot restore %s", dbg);
+	while (n < 40 && (r = read(kfd, rec, sizeof(rec) - 1)) > 0) {
+		char *t;
+
+		rec[r] = 0;
+		t = strchr(rec, ';');
+		rec[strcspn(rec, "\n")] = 0;
+		if (t && strstr(t, "[drm")) {
+			ERR("kernel says: %s", t + 1);
+			n++;
+		}
+	}
+out:
+	if (kfd >= 0)
+		close(kfd);
+	if (dfd >= 0)
+		close(dfd);
+}
+
 static int plane_props(drmModeAtomicReqPtr req, struct be_out *o, uint32_t fb_id,
 		       uint32_t w, uint32_t h)
 {
@@ -307,7 +349,7 @@ int kms_set_config(struct be_conn *c, uint32_t fb_id, uint32_t w, uint32_t h)
 	drmModeAtomicReqPtr req = drmModeAtomicAlloc();
 	uint32_t blob = 0, old = o->mode_blob;
 	drmModeModeInfo m;
-	int ret = -EINVAL, fence = -1;
+	int ret = -EINVAL, fence = -1, fence_armed = 0, cursor;
 
 	if (!req)
 		return -ENOMEM;
@@ -327,20 +369,37 @@ int kms_set_config(struct be_conn *c, uint32_t fb_id, uint32_t w, uint32_t h)
 	o->user = c;
 	o->mode_w = fb_id ? w : 0;
 	o->mode_h = fb_id ? h : 0;
+	cursor = drmModeAtomicGetCursor(req);
 	if (be_opt.capture && o->wb_conn_id) {
 		if (!fb_id) {
 			if (add_prop(req, o->wb_conn_id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", 0))
 				goto out;
 		} else if (capture_arm(c, req, w, h, 1, &fence)) {
 			goto out;
+		} else {
+			fence_armed = 1;
 		}
 	}
 	if (drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL)) {
 		ret = -errno;
-		ERR("atomic modeset %s %ux%u fb %u: %s", o->name, w, h, fb_id, strerror(errno));
+		ERR("atomic modeset %s %ux%u fb %u%s: %s", o->name, w, h, fb_id,
+		    fence_armed ? " (with a writeback job)" : "", strerror(errno));
+		explain(req, DRM_MODE_ATOMIC_ALLOW_MODESET);
 		if (fence >= 0)
 			close(fence);
-		goto out;
+		fence = -1;
+		if (!fence_armed)
+			goto out;
+		/* show the frame anyway; the capture is what failed */
+		be_st.capture_errors++;
+		drmModeAtomicSetCursor(req, cursor);
+		if (drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL)) {
+			ERR("atomic modeset %s without the writeback job: %s too", o->name,
+			    strerror(errno));
+			goto out;
+		}
+		ERR("atomic modeset %s: works without the writeback job: capture off", o->name);
+		o->wb_conn_id = 0;
 	}
 	ret = 0;
 	LOG("KMS output %s: %s", o->name, fb_id ? "mode set, showing the frame" : "disabled");
@@ -375,6 +434,8 @@ int kms_flip(struct be_conn *c, uint32_t fb_id)
 	if (drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT, c)) {
 		ret = -errno;
 		ERR("atomic page flip %s fb %u: %s", o->name, fb_id, strerror(errno));
+		if (ret != -EBUSY)
+			explain(req, DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT);
 		if (fence >= 0)
 			close(fence);
 		goto out;
