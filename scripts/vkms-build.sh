@@ -29,7 +29,7 @@ t0=$SECONDS
 KREL=$(basename "$(readlink -f "$KDIR")")
 # the tarball's size and mtime name its version well enough (a new
 # linux-source upload replaces the file)
-STAMP=$(stat -c '%s-%Y' "$SRC")
+STAMP=$(stat -c '%s-%Y' "$SRC")-clones1
 D=$CACHE/$KREL-$STAMP
 if [ -e "$D/vkms.ko" ]; then
 	cp "$D/vkms.ko" "$OUTKO"
@@ -43,6 +43,21 @@ top=$(tar -tJf "$SRC" 2>/dev/null | head -1 | cut -d/ -f1) || true
 tar -xJf "$SRC" -C "$D" "$top/drivers/gpu/drm/vkms"
 mv "$D/$top/drivers/gpu/drm/vkms" "$D/src"
 rm -rf "${D:?}/$top"
+# Debian's 6.1.192 has the atomic check that an encoder may only share a CRTC
+# with encoders in its possible_clones (drm_atomic_check_valid_clones), but
+# not vkms's matching change: every commit that puts the writeback
+# connector next to Virtual-1 on the CRTC fails with -EINVAL. Make the two
+# encoders clones of each other (what the writeback connector is).
+if true &&
+   ! grep -q 'possible_clones' "$D/src/vkms_output.c"; then
+	sed -i '/DRM_ERROR("Failed to init writeback connector\\n");/a\
+		else\
+			encoder->possible_clones = output->wb_connector.encoder.possible_clones =\
+				drm_encoder_mask(encoder) |\
+				drm_encoder_mask(\&output->wb_connector.encoder);' "$D/src/vkms_output.c"
+	grep -q 'possible_clones' "$D/src/vkms_output.c" ||
+		{ echo "vkms-build: cannot set possible_clones in vkms_output.c" >&2; exit 1; }
+fi
 # the in-tree Makefile names the objects under CONFIG_DRM_VKMS; BTF for an
 # out-of-tree module would need a matching pahole and is not used
 make -C "$KDIR" M="$D/src" CONFIG_DRM_VKMS=m CONFIG_DEBUG_INFO_BTF_MODULES= "$@" -j2 modules
