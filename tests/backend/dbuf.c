@@ -252,6 +252,9 @@ static int zc_grant_kms(struct be_dev *d, struct be_dbuf *b)
 	if (pgdir_fill(d->domid, b->gref_dir, b->refs, b->nrefs))
 		return -EIO;
 	if (be_opt.publish_refs) {
+		/* numbered from 0 again whenever the guest starts afresh */
+		if (d->dbufs == b && !b->next)
+			d->published = 0;
 		/* test hook: the guest draws through gntdev (a PV guest cannot
 		 * store through the frontend's own mmap of these pages) */
 		char path[200], *val;
