@@ -139,6 +139,10 @@ if [ -e "$OUT/module/xen_drm_zcopy.ko" ]; then
 		copy_modules "$R" "$m"
 	done
 fi
+# --- display path (tests/backend/vm-build.sh, owner: display) ---
+. "$TOP/tests/backend/vm-build.sh"
+zc_display_image "$R"
+# --- end display path ---
 depmod -b "$R" "$KV"
 # the domU kernel: the ELF vmlinux inside the bzImage (xl create would
 # otherwise XZ-decompress it in dom0 user space: ~5 s per domain under TCG)

@@ -57,6 +57,10 @@ zc_host_run() {
 	fi
 	sed 's/^\[[ 0-9.]*\] //' "$LOG" | grep -av -e '(XEN)' -e '^\[domU\] ' -e '^\[domU-log\] ' -e '^run.sh: ' > "$LOGDIR/dom0.log"
 
+	# --- files dom0 sent over the console (display demo, owner: display) ---
+	zc_host_files "$LOG" "$LOGDIR"
+	# --- end files ---
+
 	times > "$LOGDIR/times.raw"	# here: 'times' in a subshell would show 0
 	t_of() { grep -a -m1 "$1" "$LOG" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
 	{
@@ -106,6 +110,29 @@ zc_host_run() {
 	fi
 	exit $rc
 }
+
+# --- files dom0 sent over the console (display demo, owner: display) ---
+# zc_host_files SERIAL-LOG DIR: dom0 writes a file to its console as
+#   ZCFILE-BEGIN NAME MD5 / base64 lines / ZCFILE-END NAME
+# (tests/demo/display-demo.sh): decode each into DIR/NAME, check its MD5,
+# and print where it is.
+zc_host_files() {
+	local log=$1 dir=$2 name md5 got
+	grep -aq 'ZCFILE-BEGIN ' "$log" || return 0
+	while read -r name md5; do
+		case $name in */*|.*|'') continue ;; esac
+		sed 's/^\[[ 0-9.]*\] //; s/\r$//' "$log" |
+			awk -v n="$name" '$1 == "ZCFILE-BEGIN" && $2 == n { on = 1; next }
+				$1 == "ZCFILE-END" { on = 0 } on' | base64 -d > "$dir/$name" 2>/dev/null
+		got=$(md5sum < "$dir/$name" | cut -d' ' -f1)
+		if [ "$got" = "$md5" ]; then
+			echo "file from dom0: $dir/$name"
+		else
+			echo "not ok - file from dom0 $name: damaged on the console (md5 $got, want $md5)"
+		fi
+	done < <(sed 's/^\[[ 0-9.]*\] //; s/\r$//' "$log" | awk '$1 == "ZCFILE-BEGIN" { print $2, $3 }')
+}
+# --- end files ---
 
 # zc_install_missing WHO ARG PKG...: install the Debian packages PKG that are
 # not installed, as tests/vm/setup-host.sh and tests/vm/arm64/setup-host.sh
