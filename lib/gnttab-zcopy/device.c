@@ -76,9 +76,9 @@ static int check_query(struct zg_probe *p, int fd)
 	if (zg_ioctl(fd, DRM_IOCTL_XEN_ZCOPY_QUERY, &q)) {
 		int err = errno;
 
-		snprintf(p->why, sizeof(p->why), "%s (xen_drm_zcopy) refused QUERY: %s%s",
+		snprintf(p->why, sizeof(p->why), "%s (xen_drm_zcopy) refused this process: %s (QUERY%s)",
 			 p->node, strerror(err), err == EPERM ?
-			 " (needs CAP_SYS_ADMIN or the module's allow_gid group)" : "");
+			 "; needs CAP_SYS_ADMIN or the module's allow_gid group" : "");
 		return -1;
 	}
 	if (q.api_version < 1 || !(q.caps & XEN_ZCOPY_CAP_LEGACY) || !q.max_wait_ms) {
@@ -127,9 +127,10 @@ void zg_device_open(struct zg_probe *p)
 			int err = errno;
 
 			if (sysfs_is_zcopy(e->d_name)) {
-				snprintf(p->why, sizeof(p->why), "%s (xen_drm_zcopy): %s%s",
-					 p->node, strerror(err), err == EPERM || err == EACCES ?
-					 " (needs CAP_SYS_ADMIN or the module's allow_gid group)" : "");
+				snprintf(p->why, sizeof(p->why),
+					 "%s (xen_drm_zcopy) refused this process: %s (open%s)",
+					 p->node, strerror(err), err == EPERM ?
+					 "; needs CAP_SYS_ADMIN or the module's allow_gid group" : "");
 				break;
 			}
 			continue;
