@@ -6,6 +6,7 @@
 set -euo pipefail
 PKGS=(linux-image-amd64 linux-headers-amd64 xen-hypervisor-4.17-amd64 xen-utils-4.17
 	xenstore-utils qemu-system-x86 busybox-static libdrm-dev pkg-config gcc make
-	libc6-dev libc-bin cpio xz-utils kmod gzip grep sed coreutils findutils)
+	libc6-dev libc-bin cpio xz-utils kmod gzip grep sed coreutils findutils
+	libxen-dev)
 . "$(cd "$(dirname "$0")/../.." && pwd)/tests/vm/host-lib.sh"
 zc_install_missing "setup-host" "${1:-}" "${PKGS[@]}"
