@@ -167,6 +167,19 @@ if [ -d "$TOP/tests/bench" ]; then
 	mkdir -p "$R/zc/bench"
 	install -m 0755 "$OUT/bench/zcbench" "$TOP/tests/bench/run-bench.sh" "$R/zc/bench/"
 fi
+# ---- libxengnttab zero-copy (owner: gnttab): lib/gnttab-zcopy, tools/xen-zcopy-run,
+# the test program tests/gnttab (run by tests/cases/90_gnttab.c); both with
+# their shared libraries (the real Debian libxengnttab among them)
+make -C "$TOP" lib LIB_O="$OUT/lib"
+make -C "$TOP/tests/gnttab" O="$OUT/gnttab"
+make -s -C "$TOP" install-lib LIB_O="$OUT/lib" DESTDIR="$R" PREFIX=/usr
+install -D -m 0755 "$OUT/gnttab/zc-gnttab" "$R/usr/libexec/xen-zcopy/zc-gnttab"
+for b in "$OUT/gnttab/zc-gnttab" "$OUT/lib/libxenzcopy-gnttab.so"; do
+	for lib in $(ldd "$b" | grep -o '/[^ ]*' || true); do
+		[ -e "$R$lib" ] || copy_file "$R" "$lib"
+	done
+done
+# ---- end of the libxengnttab zero-copy block
 ldconfig -r "$R"
 mkcpio "$R" "$OUT/dom0.cpio"
 echo "KV=$KV"

@@ -197,6 +197,27 @@ install -m 0755 "$TOP/tests/vm/guest/dom0-suite.sh" "$R/zc/"
 if [ -d "$TOP/tests/demo" ]; then
 	cp -a "$TOP/tests/demo" "$R/zc/demo"
 fi
+# ---- libxengnttab zero-copy (owner: gnttab): the preload library, the launcher
+# and the test program (tests/cases/90_gnttab.c runs it), dynamic aarch64 against
+# the arm64 Xen libraries of $R0; the Xen headers are the host's (libxen-dev:
+# architecture-independent, with arch-arm.h), in a directory of their own
+ZG_AL=$R0$(dirname "$(find_lib libxengnttab.so.1)")
+ZG_INC=$OUT/xen-include
+mkdir -p "$ZG_INC"
+ln -sfn /usr/include/xengnttab.h /usr/include/xentoollog.h /usr/include/xentoolcore.h \
+	/usr/include/xen "$ZG_INC/"
+ZG_MAKE=(CC="${CROSS}gcc" XEN_CFLAGS="-I$ZG_INC" DRM_CFLAGS="-I$R0/usr/include/libdrm -I$R0/usr/include")
+ZG_LINK="-Wl,-rpath-link,$ZG_AL:$R0/lib/aarch64-linux-gnu"
+make -C "$TOP/lib/gnttab-zcopy" O="$OUT/lib" "${ZG_MAKE[@]}" \
+	XEN_LIBS="$ZG_AL/libxentoollog.so.1 $ZG_LINK"
+make -C "$TOP/tests/gnttab" O="$OUT/gnttab" "${ZG_MAKE[@]}" DRM_LIBS="$ZG_AL/libdrm.a" \
+	XEN_LIBS="$ZG_AL/libxengnttab.so.1 $ZG_AL/libxentoolcore.so.1 $ZG_LINK"
+make -s -C "$TOP" install-lib LIB_O="$OUT/lib" DESTDIR="$R" PREFIX=/usr "${ZG_MAKE[@]}"
+install -D -m 0755 "$OUT/gnttab/zc-gnttab" "$R/usr/libexec/xen-zcopy/zc-gnttab"
+for l in libxengnttab.so.1 libxentoolcore.so.1 libxentoollog.so.1; do
+	copy_bin "$R" "$(find_lib $l)"
+done
+# ---- end of the libxengnttab zero-copy block
 mkcpio "$R" "$OUT/dom0.cpio"
 echo "dom0.cpio $(( $(stat -c %s "$OUT/dom0.cpio") >> 20 )) MiB, domU.cpio $(( $(stat -c %s "$OUT/domU.cpio") >> 20 )) MiB"
 echo "KREL=$KREL"

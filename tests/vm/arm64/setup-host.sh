@@ -7,6 +7,7 @@
 #   tests/vm/arm64/setup-host.sh --check  only report; exit 1 if something is missing
 set -euo pipefail
 PKGS=(qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross
-	make cpio xz-utils kmod gzip ca-certificates debian-archive-keyring apt binutils)
+	make cpio xz-utils kmod gzip ca-certificates debian-archive-keyring apt binutils
+	libxen-dev)
 . "$(cd "$(dirname "$0")/../../.." && pwd)/tests/vm/host-lib.sh"
 zc_install_missing "arm64 setup-host" "${1:-}" "${PKGS[@]}"
