@@ -70,7 +70,7 @@ read -r -a KERNELS <<< "${DEB_CHECK_KERNELS:-linux-headers-amd64 linux-headers-6
 SUITE=bookworm
 KPKGS=""
 for k in "${KERNELS[@]}"; do KPKGS+=" $k ${k/linux-headers-/linux-image-}"; done
-BASE_PKGS="dkms gcc libc6-dev make libdrm-dev pkg-config$KPKGS"
+BASE_PKGS="dkms gcc libc6-dev make openssl libdrm-dev pkg-config$KPKGS"
 CACHE=$XZ_CACHE/deb-check
 BASE=$CACHE/base-$SUITE-amd64.tar.zst
 LOGD=$XZ_REPO/build/deb-check

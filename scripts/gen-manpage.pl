@@ -29,11 +29,12 @@
 # else today; --version defaults to PACKAGE_VERSION of dkms.conf.
 use strict;
 use warnings;
+use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use Getopt::Long;
 use POSIX qw(strftime);
 
-my $top = dirname(dirname(__FILE__));
+my $top = dirname(dirname(abs_path(__FILE__)));
 my ($out, $version, $check, $modprobe);
 GetOptions('o=s' => \$out, 'version=s' => \$version, 'top=s' => \$top,
 	   'check=s' => \$check, 'modprobe-example=s' => \$modprobe)
