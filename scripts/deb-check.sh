@@ -86,6 +86,13 @@ res() { # res OK|FAIL what seconds
 }
 fail_log() { tail -"${1:-25}" "$LOG" | sed 's/^/     /'; }
 finish() {
+	if [ -n "${R:-}" ] && [ $KEEP = 0 ]; then
+		remove_tree "$R"
+	elif [ -n "${R:-}" ]; then
+		umount_all "$R/proc"
+		echo "(chroot kept: $R)"
+	fi
+	R=""
 	if [ $NFAIL = 0 ]; then
 		echo "# deb-check PASS: $NOK checks, $(xz_since "$T0")s"
 		exit 0
@@ -98,9 +105,9 @@ finish() {
 # Nothing of the host is bind-mounted into a chroot (debootstrap made its
 # own /dev nodes), only a new proc instance: removing the tree can never
 # reach host files. umount_all + the findmnt check guard the rm -rf anyway.
-umount_all() {
+umount_all() { # umount_all DIR: DIR itself and everything mounted below it
 	local r=$1 m
-	for m in $(findmnt -rn -o TARGET | grep -F "$r/" | sort -r); do
+	for m in $(findmnt -rn -o TARGET | awk -v r="$r" '$0 == r || index($0, r "/") == 1' | sort -r); do
 		umount "$m" 2>/dev/null || umount -l "$m"
 	done
 }
@@ -108,7 +115,7 @@ remove_tree() {
 	local r=$1
 	[ -n "$r" ] && [ -d "$r" ] || return 0
 	umount_all "$r"
-	if findmnt -rn -o TARGET | grep -qF "$r/"; then
+	if findmnt -rn -o TARGET | awk -v r="$r" '$0 == r || index($0, r "/") == 1' | grep -q .; then
 		xz_log "error: still mounted under $r, not removing it"
 		return 1
 	fi
@@ -210,10 +217,17 @@ if [ $REBUILD = 1 ] || [ ! -s "$BASE" ] || [ "$(cat "$BASE.recipe" 2>/dev/null)"
 fi
 t0=$(xz_now)
 R=$(mktemp -d "$CACHE/run.XXXXXX")
-if [ $KEEP = 1 ]; then
-	trap 'umount_all "$R"; echo "(chroot kept: $R)"' EXIT
-else
-	trap 'remove_tree "$R"' EXIT
+# shellcheck disable=SC2317  # (called by the trap)
+on_exit() {
+	[ -n "$R" ] || return 0
+	if [ "$KEEP" = 1 ]; then umount_all "$R/proc"; else remove_tree "$R"; fi
+}
+trap on_exit EXIT
+# in memory when there is plenty (about 0.8 GB are unpacked): unpacking and
+# removing 50000 files on a slow disk costs more than the whole check
+avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+if [ $KEEP = 0 ] && [ "${avail:-0}" -ge 4096 ]; then
+	mount -t tmpfs -o size=2500m,mode=0755 deb-check "$R"
 fi
 tar -C "$R" --zstd -xf "$BASE" || { res FAIL "unpack $BASE" "$(xz_since "$t0")"; finish; }
 flock -u 9
