@@ -11,6 +11,14 @@
 #                         install-headers
 #   make dkms-check       dkms add/build/install (installed headers) + dkms build
 #                         (unpacked non-running kernels); needs root
+#   make deb              the Debian packages xen-zcopy-dkms + xen-zcopy-dev into build/deb/
+#                         (dpkg-buildpackage -us -uc -b in a clean copy, then lintian)
+#   make deb-check        make deb, then install them in a fresh Debian 12 chroot with two
+#                         kernels, check DKMS, modinfo, man page, pkg-config, purge (root)
+#   make check-deb        make check with the module as the package's DKMS builds it
+#                         (ZC_MODULE_FROM_DEB=build/deb/xen-zcopy-dkms_<v>_all.deb)
+#   make man              build/man/xen_drm_zcopy.4, generated from the UAPI header,
+#                         docs/design.md and src/*.c (man -l build/man/xen_drm_zcopy.4)
 #   make install-headers  uapi/drm/xen_zcopy_drm.h -> $(DESTDIR)$(PREFIX)/include/libdrm/
 #   make install-udev     udev/70-xen-zcopy.rules -> $(DESTDIR)$(UDEVDIR)/rules.d/
 #   make ci-builds        all of the above as CI runs it (installs host packages)
@@ -20,7 +28,8 @@ PREFIX ?= /usr/local
 UDEVDIR ?= /etc/udev
 MATRIX_ARGS ?=
 
-.PHONY: matrix fetch lint uapi-check dkms-check install-headers install-udev ci-builds
+.PHONY: matrix fetch lint uapi-check dkms-check install-headers install-udev ci-builds \
+	deb deb-check check-deb man
 
 matrix:
 	@scripts/matrix.sh $(MATRIX_ARGS)
@@ -36,6 +45,23 @@ uapi-check:
 
 dkms-check:
 	@scripts/dkms-check.sh
+
+deb:
+	@scripts/deb-build.sh --list
+
+deb-check:
+	@scripts/deb-check.sh
+
+check-deb:
+	@mkdir -p build
+	@scripts/deb-build.sh --no-lintian > build/deb-build.log 2>&1 || \
+		{ cat build/deb-build.log; echo "not ok - deb build"; echo "0 passed, 1 failed"; exit 1; }
+	@ZC_MODULE_FROM_DEB=$$(ls build/deb/xen-zcopy-dkms_*_all.deb) tests/vm/check.sh check
+
+man:
+	@mkdir -p build/man
+	@scripts/gen-manpage.pl -o build/man/xen_drm_zcopy.4 --modprobe-example build/man/xen-zcopy.conf
+	@echo "build/man/xen_drm_zcopy.4 (man -l build/man/xen_drm_zcopy.4), build/man/xen-zcopy.conf"
 
 # next to libdrm's own drm.h: the header includes "drm.h" and "drm_mode.h"
 install-headers:

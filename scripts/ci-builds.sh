@@ -3,12 +3,13 @@
 #
 # ci-builds.sh - the build checks as CI runs them, in sequence:
 #   uapi-check, lint (checkpatch + coccicheck), matrix (18 kernels, W=1 +
-#   sparse), dkms-check. Installs the Debian host packages they need first
-#   (apt-get; root). Each step runs even if an earlier one failed; the
-#   summary lists step, verdict and time, and the exit status is non-zero
-#   if any step failed.
+#   sparse), dkms-check, deb-check (Debian packages: build, lintian, install
+#   in a chroot with two kernels, purge). Installs the Debian host packages
+#   they need first (apt-get; root). Each step runs even if an earlier one
+#   failed; the summary lists step, verdict and time, and the exit status is
+#   non-zero if any step failed.
 #
-# Usage: scripts/ci-builds.sh [STEP...]   (default: all four)
+# Usage: scripts/ci-builds.sh [STEP...]   (default: all five)
 # Env:   XZ_CACHE (download cache, default ~/.cache/xen-zcopy)
 set -uo pipefail
 XZ_TAG=ci-builds
@@ -22,7 +23,8 @@ PKGS="make gcc g++ libc6-dev git cpio xz-utils file binutils patchelf
       gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-i386 lib32gcc-12-dev
       dwarves sparse coccinelle ocaml-nox libpython3.11 dkms kmod openssl
       libdrm-dev pkg-config linux-headers-amd64 debian-archive-keyring
-      flex bison bc libssl-dev libelf-dev"
+      flex bison bc libssl-dev libelf-dev
+      debhelper dh-dkms lintian debootstrap zstd"
 T0=$(xz_now)
 missing=$(for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
@@ -45,7 +47,7 @@ cpu_s() {
 	awk 'END { n = 0; for (i = 1; i <= 2; i++) { split($i, t, /m|s/); n += t[1] * 60 + t[2] } printf "%.1f", n }' "$CPUF"
 }
 STEPS=("$@")
-[ ${#STEPS[@]} -gt 0 ] || STEPS=(uapi-check lint matrix dkms-check)
+[ ${#STEPS[@]} -gt 0 ] || STEPS=(uapi-check lint matrix dkms-check deb-check)
 RESULTS=()
 RC=0
 # Downloads overlap the CPU-bound steps: the lint tools are fetched first,
@@ -86,6 +88,7 @@ for s in "${STEPS[@]}"; do
 	lint) scripts/lint.sh --no-fetch ;;
 	matrix) scripts/matrix.sh --no-fetch ;;
 	dkms-check) scripts/dkms-check.sh --no-fetch ;;
+	deb-check) scripts/deb-check.sh ;;
 	*) xz_log "unknown step $s"; false ;;
 	esac
 	r=$?

@@ -10,7 +10,9 @@
 #                            zctest, the domU kernel (ELF vmlinux) and domU.cpio
 # Uses only host packages (see .ci/run). Prints "KV=<version>" last.
 # Env: KV (default: newest installed Debian *-amd64 kernel with headers),
-#      ZC_ALLOW_NO_MODULE=1 (development only: boot without the driver).
+#      ZC_ALLOW_NO_MODULE=1 (development only: boot without the driver),
+#      ZC_MODULE_FROM_DEB=<xen-zcopy-dkms .deb> (the module as DKMS builds it
+#      from the package: scripts/deb-module.sh, instead of the tree's build).
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${ZC_OUT:-$TOP/build/vm}
@@ -78,7 +80,11 @@ mkcpio() {      # mkcpio ROOT FILE
 # ---------------------------------------------------------------- module
 mkdir -p "$OUT/module"
 rm -f "$OUT/module/xen_drm_zcopy.ko"
-if [ -e "$TOP/Kbuild" ] && ls "$TOP"/src/*.c >/dev/null 2>&1; then
+if [ -n "${ZC_MODULE_FROM_DEB:-}" ]; then
+	# the module exactly as the xen-zcopy-dkms package builds it (owner: pkg)
+	echo "== module from $ZC_MODULE_FROM_DEB (dkms build for $KV)"
+	"$TOP/scripts/deb-module.sh" "$ZC_MODULE_FROM_DEB" "$KV" "$OUT/module"
+elif [ -e "$TOP/Kbuild" ] && ls "$TOP"/src/*.c >/dev/null 2>&1; then
 	echo "== module (KDIR=/lib/modules/$KV/build)"
 	make -C "$TOP" KDIR="/lib/modules/$KV/build" -j2 modules
 	cp "$TOP/xen_drm_zcopy.ko" "$OUT/module/"
