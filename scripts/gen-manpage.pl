@@ -228,6 +228,18 @@ for my $f (sort glob("$top/src/*.c")) {
 		push @params, $name;
 		$param{$name} = { type => $type, perm => $perm, file => $f };
 	}
+	# module_param_cb(name, &ops, &var, perm): the type is the variable's
+	while ($c =~ /\bmodule_param_cb\s*\(([^;]*?)\)\s*;/g) {
+		my ($name, $ops, $var, $perm) = map { s/^\s+|\s+$//gr } split /,/, $1;
+		$var =~ s/^&//;
+		my ($ctype) = $c =~ /^(?:static\s+)?((?:unsigned\s+)?\w+)\s+\Q$var\E\b/m;
+		my %t = ('unsigned int' => 'uint', 'int' => 'int', 'bool' => 'bool',
+			 'unsigned long' => 'ulong', 'long' => 'long');
+		problem("$f: module parameter $name: type of $var unknown")
+			unless defined $ctype && $t{$ctype};
+		push @params, $name;
+		$param{$name} = { type => $t{$ctype // ''} // 'uint', perm => $perm, file => $f };
+	}
 	while ($c =~ /\bMODULE_PARM_DESC\s*\(\s*(\w+)\s*,((?:\s*"(?:[^"\\]|\\.)*")+)\s*\)/g) {
 		my ($name, $strs) = ($1, $2);
 		my $d = join '', $strs =~ /"((?:[^"\\]|\\.)*)"/g;
