@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build everything the x86_64 VM harness boots, into $ZC_OUT (build/vm):
 #   module/xen_drm_zcopy.ko  the driver, built against the Debian kernel $KV
+#   kmod/zc_importer.ko      the test-only dma-buf importer (tests/kmod), same kernel
 #   tests/zctest, tests/zcopy-agent
 #   xen                      the Xen 4.17 hypervisor (multiboot ELF)
 #   vmlinux                  the kernel (dom0 and domU) as an uncompressed ELF
@@ -89,6 +90,14 @@ else
 	exit 1
 fi
 
+# ---------------------------------------------------------------- test importer module
+# built in a copy: kbuild writes its objects next to the sources
+echo "== test importer module (tests/kmod, KDIR=/lib/modules/$KV/build)"
+rm -rf "$OUT/kmod"
+mkdir -p "$OUT/kmod"
+cp "$TOP"/tests/kmod/Kbuild "$TOP"/tests/kmod/*.[ch] "$OUT/kmod/"
+make -C "/lib/modules/$KV/build" M="$OUT/kmod" -j2 modules
+
 # ---------------------------------------------------------------- test programs
 echo "== test programs"
 make -C "$TOP/tests" O="$OUT/tests" -j2
@@ -131,6 +140,8 @@ if [ -e "$OUT/module/xen_drm_zcopy.ko" ]; then
 		copy_modules "$R" "$m"
 	done
 fi
+mkdir -p "$R/lib/modules/$KV/extra"
+cp "$OUT/kmod/zc_importer.ko" "$R/lib/modules/$KV/extra/"
 depmod -b "$R" "$KV"
 # the domU kernel: the ELF vmlinux inside the bzImage (xl create would
 # otherwise XZ-decompress it in dom0 user space: ~5 s per domain under TCG)
