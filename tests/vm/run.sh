@@ -19,7 +19,9 @@ for f in "$OUT/xen" "$OUT/vmlinux" "$OUT/dom0.cpio"; do
 done
 
 XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all"
-DOM0_ARGS="console=hvc0 earlyprintk=xen panic=-1 zc.mode=$MODE zc.exit=debugexit"
+# init_on_free: pages freed while a domain still maps them would read as zeros
+# (to_refs_release_deferred, to_refs_unload_while_mapped check they do not)
+DOM0_ARGS="console=hvc0 earlyprintk=xen panic=-1 init_on_free=1 zc.mode=$MODE zc.exit=debugexit"
 DOM0_ARGS+=" zc.case_timeout=${ZC_CASE_TIMEOUT:-180}"
 [ -n "${ZC_CASES:-}" ] && DOM0_ARGS+=" zc.cases=${ZC_CASES// /,}"
 # QEMU splits -initrd (the multiboot modules) at commas; ',,' is a literal comma
@@ -38,5 +40,6 @@ if [ "$MODE" = shell ]; then
 	exit $rc
 fi
 
+PLAT=x86_64
 . "$TOP/tests/vm/host-lib.sh"
 zc_host_run vm "vm: booting Xen + dom0 + domU under QEMU TCG ($MODE)"
