@@ -35,7 +35,9 @@ for f in "$OUT/xen" "$OUT/Image" "$OUT/dom0.cpio"; do
 done
 
 XEN_ARGS="dom0_mem=${ZC_DOM0_MEM:-512}M console=dtuart dtuart=/pl011@9000000 loglvl=all guest_loglvl=all"
-DOM0_ARGS="console=hvc0 earlycon=xenboot rdinit=/init panic=-1 zc.mode=$MODE zc.exit=poweroff"
+# init_on_free: pages freed while a domain still maps them would read as zeros
+# (to_refs_release_deferred, to_refs_unload_while_mapped check they do not)
+DOM0_ARGS="console=hvc0 earlycon=xenboot rdinit=/init panic=-1 init_on_free=1 zc.mode=$MODE zc.exit=poweroff"
 DOM0_ARGS+=" zc.case_timeout=${ZC_CASE_TIMEOUT:-180}"
 [ -n "${ZC_CASES:-}" ] && DOM0_ARGS+=" zc.cases=${ZC_CASES// /,}"
 # QEMU splits -device options at commas; ',,' is a literal comma.

@@ -58,6 +58,11 @@ zc_load_modules() {
 		echo "# modprobe xen_drm_zcopy: $(tail -1 $ZC_RUN/modprobe.err)"
 		return 1
 	fi
+	# the test importer (tests/kmod): the importer's view of our dma-bufs
+	if ! modprobe zc_importer 2>$ZC_RUN/modprobe.err; then
+		echo "# modprobe zc_importer (the test importer): $(tail -1 $ZC_RUN/modprobe.err)"
+		return 1
+	fi
 	zc_log "xen_drm_zcopy loaded; /dev/dri: $(ls /dev/dri 2>/dev/null | tr '\n' ' ')"
 }
 
@@ -87,53 +92,224 @@ zc_domu_dump() {
 	[ -e $ZC_DOMULOG ] && sed 's/^/[domU-log] /' $ZC_DOMULOG
 }
 
+# zc_domu_stop DIAG: shut the domU down and dump its console. Returns 1,
+# with "# ..." lines appended to DIAG, when it needed 'xl destroy' or left
+# a domain behind (a zombie: Xen keeps a dead domain while another domain
+# still maps its pages, the one independent sign of a leaked mapping).
 zc_domu_stop() {
 	[ -n "$ZC_DOMU" ] || return 0
+	zc_r_=0
 	xenstore-write /local/domain/$ZC_DOMU/data/zc/stop 1 2>/dev/null
-	timeout 30 xl shutdown -w domU >/dev/null 2>&1 || { zc_log "xl shutdown timed out"; xl destroy domU; }
+	if ! timeout 30 xl shutdown -w domU >/dev/null 2>&1; then
+		echo "# the domU did not shut down within 30 s ('xl destroy' instead)" >> "$1"
+		xl destroy domU
+		zc_r_=1
+	fi
+	zc_n_=0
+	while xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { f = 1 } END { exit !f }'; do
+		zc_n_=$((zc_n_ + 1))
+		if [ $zc_n_ -gt 50 ]; then
+			echo "# a domain is left 5 s after the domU shut down (a zombie?):" >> "$1"
+			xl list 2>&1 | sed 's/^/#   /' >> "$1"
+			zc_r_=1
+			break
+		fi
+		sleep 0.1
+	done
 	sleep 0.3
 	[ -n "$ZC_TAILPID" ] && kill $ZC_TAILPID 2>/dev/null
 	zc_domu_dump
 	ZC_DOMU=
+	return $zc_r_
 }
 
 # --------------------------------------------------------------- log scanning
 # Kernel (dom0 kmsg records "pri,seq,ts,flags;text" and domU console lines
 # "[ ts] text") and Xen ("(XEN) ...") signs of trouble. (Bracket expressions
-# rather than backslashes: awk -v would eat the escapes.)
-ZC_KPAT='BUG:|WARNING:|Oops|general protection|Call Trace|KASAN|UBSAN|possible circular locking|(^|[];] ?)INFO: |(^|[];] ?)BUG |Kernel panic|kernel BUG|refcount_t:|detected stall|LOCKUP|Unable to handle kernel'
+# rather than backslashes: awk -v would eat the escapes.) Besides the
+# kernel's own (BUG, WARNING, lockdep, ...): DRM's *ERROR* / *WARNING*, every
+# line of the driver and of the test importer ("xen_drm_zcopy: ...",
+# "platform xen_drm_zcopy: [drm] ..."), swiotlb bounce exhaustion, user
+# space faults, and the domU agent failing or restarting.
+ZC_KPAT='BUG:|WARNING:|Oops|general protection|Call Trace|KASAN|UBSAN|possible circular locking|(^|[];] ?)INFO: |(^|[];] ?)BUG |Kernel panic|kernel BUG|refcount_t:|detected stall|LOCKUP|Unable to handle kernel|[*]ERROR[*]|[*]WARNING[*]|xen_drm_zcopy: |zc_importer: |swiotlb buffer is full|segfault at|unhandled exception|zcopy-agent exited|zcopy-agent: (FATAL|ERROR)'
+# Lines that match the above (or, for dom0, are kernel warnings) but are
+# part of every normal run.
+ZC_KALLOW='loading out-of-tree module taints kernel|module verification failed|[[]drm[]] Initialized '
 ZC_XPAT='[(]XEN[)].*(Assertion|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|FATAL|Panic|domain_crash|Attempt to implicitly unmap|Xen WARN)'
+# A case that provokes a warning on purpose (a documented one) writes its
+# text, one fixed string per line, to $ZC_EXPECT (environment of zctest):
+# each expectation excuses one matching line, reported as "# log: expected:".
+ZC_EXPECT=$ZC_RUN/expect.log
+ZC_KMSG_DEV=/dev/kmsg
 
+# zc_kmsg_start: (re)start the reader that copies every dom0 kernel record
+# into $ZC_KMSG (the console may drop some; records carry level and seq)
+zc_kmsg_start() {
+	cat $ZC_KMSG_DEV >> $ZC_KMSG 2>> $ZC_RUN/kmsg.err &
+	echo $! > $ZC_RUN/kmsg.pid
+}
+
+# zc_kmsg_alive: the reader still runs (cat exits when kmsg overruns it)
+zc_kmsg_alive() {
+	read -r zc_p_ < $ZC_RUN/kmsg.pid 2>/dev/null || return 1
+	[ -r /proc/$zc_p_/stat ] || return 1
+	read -r _ _ zc_st_ _ < /proc/$zc_p_/stat
+	[ "$zc_st_" != Z ]
+}
+
+# zc_wait_in FILE TEXT: wait (5 s at most) until TEXT is near the end of FILE
+zc_wait_in() {
+	zc_n_=0
+	while ! tail -c 65536 "$1" 2>/dev/null | grep -qF -- "$2"; do
+		zc_n_=$((zc_n_ + 1))
+		[ $zc_n_ -gt 100 ] && return 1
+		sleep 0.05
+	done
+}
+
+# zc_agent_ping N: the domU agent answers a ping, and its console log (the
+# file zc_scan reads) shows the request: everything the domU printed before
+# is in that file. Prints a "# log:" line for each failure.
+zc_agent_ping() {
+	zc_b_=/local/domain/$ZC_DOMU/data/zc
+	zc_q_=zcping.$1
+	xenstore-write $zc_b_/req "$zc_q_ ping" 2>/dev/null ||
+		{ echo "# log: domU: cannot write the agent's request node"; return; }
+	zc_n_=0
+	while [ "$(xenstore-read $zc_b_/rsp 2>/dev/null)" != "$zc_q_ ok" ]; do
+		zc_n_=$((zc_n_ + 1))
+		[ $zc_n_ -gt 200 ] && { echo "# log: domU: the agent did not answer a ping within 10 s"; return; }
+		sleep 0.05
+	done
+	zc_wait_in $ZC_DOMULOG "zcopy-agent: $zc_q_ ping" ||
+		echo "# log: domU: the agent's answer did not reach its console log within 5 s"
+}
+
+ZC_SCAN_N=0
+
+# zc_scan_init: from now on, every dom0 kernel record of level warning or
+# worse is trouble too (not only the patterns: the boot has a few)
 zc_scan_init() {
 	: > $ZC_XENLOG
+	: > $ZC_EXPECT
 	: > $ZC_RUN/scan.state
+	zc_scan > /dev/null
+	echo "levels_from $(awk -F'[,;]' '/^[0-9]+,[0-9]+,/ { s = $2 } END { print s + 0 }' $ZC_KMSG)" >> $ZC_RUN/scan.state
 }
 
 # zc_scan: 0 = no new trouble since the last call; else prints the offending
-# lines as "# log: ..." diagnostics. One awk pass over the new lines of the
-# three logs (this runs after every case, so it has to be cheap).
+# lines as "# log: ..." diagnostics. Makes sure first that the logs are
+# complete up to now: the kmsg reader is alive and a mark written to
+# /dev/kmsg has reached its file, the domU agent answers and its console
+# log shows it; asks Xen for its grant table usage ('xl debug-keys g', read
+# by zc_xen_grants), then one awk pass over the new lines of the three logs
+# (this runs after every case, so it has to be cheap).
 zc_scan() {
-	sleep 0.1	# let the consoles catch up
+	ZC_SCAN_N=$((ZC_SCAN_N + 1))
+	zc_pre_=$ZC_RUN/scan.pre
+	: > $zc_pre_
+	if ! zc_kmsg_alive; then
+		echo "# log: dom0: the /dev/kmsg reader is gone ($(tail -1 $ZC_RUN/kmsg.err 2>/dev/null)); restarted" >> $zc_pre_
+		zc_kmsg_start
+	fi
+	zc_m_="zc: log scan $ZC_SCAN_N"
+	echo "<7>$zc_m_" >> $ZC_KMSG_DEV
+	zc_wait_in $ZC_KMSG "$zc_m_" ||
+		echo "# log: dom0: '$zc_m_' written to /dev/kmsg did not reach $ZC_KMSG within 5 s" >> $zc_pre_
+	[ -n "$ZC_DOMU" ] && zc_agent_ping $ZC_SCAN_N >> $zc_pre_
+	rm -f $ZC_RUN/grants.now
+	xl debug-keys g 2>/dev/null
 	xl dmesg -c >> $ZC_XENLOG 2>/dev/null
-	files="$ZC_KMSG $ZC_XENLOG"
-	[ -e $ZC_DOMULOG ] && files="$files $ZC_DOMULOG"
+	zc_files_="$ZC_KMSG $ZC_XENLOG"
+	[ -e $ZC_DOMULOG ] && zc_files_="$zc_files_ $ZC_DOMULOG"
+	cat $zc_pre_
 	awk -v st=$ZC_RUN/scan.state -v kmsg=$ZC_KMSG -v xen=$ZC_XENLOG \
-	    -v kpat="$ZC_KPAT" -v xpat="$ZC_XPAT" '
+	    -v kpat="$ZC_KPAT" -v kallow="$ZC_KALLOW" -v xpat="$ZC_XPAT" \
+	    -v expf=$ZC_EXPECT -v grants=$ZC_RUN/grants.now -v pre=$zc_pre_ '
+	function trouble(tag, l) { hits++; if (hits <= 20) print "# log: " tag ": " l }
 	BEGIN { while ((getline l < st) > 0) { split(l, a, " "); off[a[1]] = a[2] }
-		close(st) }
+		close(st)
+		lastseq = ("kmsg_seq" in off) ? off["kmsg_seq"] + 0 : -1
+		levels = ("levels_from" in off) ? off["levels_from"] + 0 : -1
+		while ((getline l < expf) > 0) if (l != "") ex[++ne] = l
+		close(expf)
+		while ((getline l < pre) > 0) hits++
+		close(pre) }
 	FNR > off[FILENAME] + 0 {
 		seen[FILENAME] = FNR
 		line = $0
-		if (FILENAME == kmsg) { sub(/^[^;]*;/, "", line); tag = "dom0" }
-		else if (FILENAME == xen) tag = "xen"
-		else tag = "domU"
-		if (tag == "xen" ? line ~ xpat : line ~ kpat) {
-			hits++
-			if (hits <= 20) print "# log: " tag ": " line
+		if (FILENAME == kmsg) {
+			tag = "dom0"
+			# records only: not their "  KEY=value" continuation lines
+			if (line !~ /^[0-9]+,[0-9]+,/) next
+			split(line, h, /[,;]/)
+			seq = h[2] + 0
+			if (seq <= lastseq) next	# seen before the reader restarted
+			if (lastseq >= 0 && seq != lastseq + 1)
+				trouble("dom0", "kernel records " lastseq + 1 ".." seq - 1 " lost (the kmsg reader fell behind)")
+			lastseq = seq
+			sub(/^[^;]*;/, "", line)
+			# pri < 8: the kernel facility; level 4 and below: warnings, errors
+			bad = (line ~ kpat || (levels >= 0 && seq > levels && h[1] + 0 <= 4)) && line !~ kallow
+		} else if (FILENAME == xen) {
+			tag = "xen"
+			bad = line ~ xpat
+			if (line ~ /gnttab_usage_print_all [[] key/) { dump = 1; ng = 0; rd = -1 }
+			else if (dump && line ~ /gnttab_usage_print_all []] done/) {
+				dump = 0; complete = 1; gn = ng
+				for (i = 1; i <= ng; i++) gl[i] = g[i]
+			} else if (dump && line ~ /grant-table for remote d/) {
+				rd = line; sub(/.*grant-table for remote d(omain:)? */, "", rd); sub(/[^0-9].*/, "", rd)
+			} else if (dump && line ~ /[[](0x)?[0-9a-fA-F]+[]] +[0-9]+ +0x/) {
+				e = line; sub(/^.*[[]/, "", e); sub(/[]]/, "", e)
+				n = split(e, f, " ")
+				# rd ref by pin: the key; then the whole entry
+				g[++ng] = rd " " f[1] " " f[2] " " f[4] " " e
+			}
+		} else {
+			tag = "domU"
+			bad = line ~ kpat && line !~ kallow
+		}
+		if (bad) {
+			for (i = 1; i <= ne; i++)
+				if (ex[i] != "" && index(line, ex[i])) break
+			if (i <= ne) { print "# log: expected: " line; ex[i] = ""; next }
+			trouble(tag, line)
 		}
 	}
 	END {	for (f in seen) off[f] = seen[f]
+		off["kmsg_seq"] = lastseq
 		printf "" > st
 		for (f in off) print f, off[f] > st
-		exit hits > 0 }' $files
+		printf "" > expf
+		for (i = 1; i <= ne; i++) if (ex[i] != "") print ex[i] > expf
+		if (complete) { printf "" > grants; for (i = 1; i <= gn; i++) print gl[i] > grants }
+		exit hits > 0 }' $zc_files_
+}
+
+# zc_xen_grants [BASE]: Xen's own view of grant usage, independent of the
+# driver's counters: the grant table entries in use ("xl debug-keys g", as
+# the last zc_scan left them in grants.now, one "rd ref by pin entry" line
+# each: grant ref of domain rd mapped by domain by) that were not in use at
+# the last call (or in BASE, a file saved from grants.now). The first call
+# saves the baseline (the rings the Xen tools map) as grants.base. Prints
+# "# xen: ..." for each and returns 1 if there is any (or no dump).
+zc_xen_grants() {
+	zc_now_=$ZC_RUN/grants.now
+	if [ ! -e $zc_now_ ]; then
+		echo "# xen: no complete grant table dump from 'xl debug-keys g' (ring overrun?)"
+		return 1
+	fi
+	[ -e $ZC_RUN/grants.base ] || cp $zc_now_ $ZC_RUN/grants.base
+	[ -e $ZC_RUN/grants.prev ] || cp $zc_now_ $ZC_RUN/grants.prev
+	awk -v wasf="${1:-$ZC_RUN/grants.prev}" 'FILENAME == wasf { was[$1 " " $2 " " $3 " " $4] = 1; next }
+	!(($1 " " $2 " " $3 " " $4) in was) {
+		e = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ /, "", e)
+		if ($1 == 0) print "# xen: dom0 grant " $2 " still in use by d" $3 " (pin " $4 "): " e
+		else print "# xen: grant " $2 " of d" $1 " still mapped by d" $3 " (pin " $4 "): " e
+		n++ }
+	END { exit n > 0 }' "${1:-$ZC_RUN/grants.prev}" $zc_now_
+	zc_r_=$?
+	cp $zc_now_ $ZC_RUN/grants.prev
+	return $zc_r_
 }
