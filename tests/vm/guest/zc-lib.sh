@@ -188,13 +188,14 @@ zc_agent_ping() {
 ZC_SCAN_N=0
 
 # zc_scan_init: from now on, every dom0 kernel record of level warning or
-# worse is trouble too (not only the patterns: the boot has a few)
+# worse is trouble too (the boot has a few harmless ones: for those, only
+# the patterns count); the first zc_scan reads the logs from the start
 zc_scan_init() {
 	: > $ZC_XENLOG
 	: > $ZC_EXPECT
-	: > $ZC_RUN/scan.state
-	zc_scan > /dev/null
-	echo "levels_from $(awk -F'[,;]' '/^[0-9]+,[0-9]+,/ { s = $2 } END { print s + 0 }' $ZC_KMSG)" >> $ZC_RUN/scan.state
+	echo "<7>zc: log scan start" >> $ZC_KMSG_DEV
+	zc_wait_in $ZC_KMSG "zc: log scan start"
+	echo "levels_from $(awk -F'[,;]' '/^[0-9]+,[0-9]+,/ { s = $2 } END { print s + 0 }' $ZC_KMSG)" > $ZC_RUN/scan.state
 }
 
 # zc_scan: 0 = no new trouble since the last call; else prints the offending
