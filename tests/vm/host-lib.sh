@@ -163,7 +163,7 @@ zc_manifest_check() {
 		esac
 		times[$name]=$(( ${times[$name]:-0} + 1 ))
 		got[$name]=$kind
-	done < <(grep -a -o -E 'ZCHECK: (not )?ok - .*' "$log")
+	done < <(tr -d '\r' < "$log" | grep -a -o -E 'ZCHECK: (not )?ok - .*')
 	for name in "${!got[@]}"; do
 		case $name in vm_setup|vm_teardown) continue ;; esac
 		[ "${times[$name]}" -gt 1 ] && problems+=("$name reported ${times[$name]} verdicts")

@@ -33,11 +33,15 @@ counters_busy() {
 
 # settle: wait until the counters are idle: 3 s, or 12 s while the driver
 # has deferred releases (it retries them with back-off up to 5 s), so that
-# what the release logs is blamed on the case that caused it
+# what the release logs is blamed on the case that caused it. Leaves the
+# counters that are still busy in $b ("" when idle).
 settle() {
 	n=0
-	while [ $n -lt 120 ] && counters_busy > /dev/null; do
-		[ $n -ge 30 ] && ! awk '$1 == "deferred" && $2 != 0 { f = 1 } END { exit !f }' $COUNTERS && break
+	while b=$(counters_busy); do
+		case $b in
+		*" deferred="*) [ $n -ge 120 ] && return ;;
+		*) [ $n -ge 30 ] && return ;;
+		esac
 		sleep 0.1
 		n=$((n + 1))
 	done
@@ -107,7 +111,6 @@ else
 		settle
 		zc_scan >> $out || { res=fail; echo "# kernel/Xen log trouble while $c ran (above)" >> $out; }
 		zc_xen_grants >> $out || { res=fail; echo "# Xen: grants left in use after $c (above)" >> $out; }
-		b=$(counters_busy)
 		if [ -n "$b" ]; then
 			if [ -z "$busy_before" ]; then
 				res=fail; echo "# driver counters not back to 0 after the case:$b" >> $out

@@ -218,7 +218,6 @@ zc_scan() {
 	zc_wait_in $ZC_KMSG "$zc_m_" ||
 		echo "# log: dom0: '$zc_m_' written to /dev/kmsg did not reach $ZC_KMSG within 5 s" >> $zc_pre_
 	[ -n "$ZC_DOMU" ] && zc_agent_ping $ZC_SCAN_N >> $zc_pre_
-	rm -f $ZC_RUN/grants.now
 	xl debug-keys g 2>/dev/null
 	xl dmesg -c >> $ZC_XENLOG 2>/dev/null
 	zc_files_="$ZC_KMSG $ZC_XENLOG"
@@ -226,7 +225,8 @@ zc_scan() {
 	cat $zc_pre_
 	awk -v st=$ZC_RUN/scan.state -v kmsg=$ZC_KMSG -v xen=$ZC_XENLOG \
 	    -v kpat="$ZC_KPAT" -v kallow="$ZC_KALLOW" -v xpat="$ZC_XPAT" \
-	    -v expf=$ZC_EXPECT -v grants=$ZC_RUN/grants.now -v pre=$zc_pre_ '
+	    -v expf=$ZC_EXPECT -v grants=$ZC_RUN/grants.now -v prev=$ZC_RUN/grants.prev \
+	    -v gdiff=$ZC_RUN/grants.diff -v pre=$zc_pre_ '
 	function trouble(tag, l) { hits++; if (hits <= 20) print "# log: " tag ": " l }
 	BEGIN { while ((getline l < st) > 0) { split(l, a, " "); off[a[1]] = a[2] }
 		close(st)
@@ -235,7 +235,10 @@ zc_scan() {
 		while ((getline l < expf) > 0) if (l != "") ex[++ne] = l
 		close(expf)
 		while ((getline l < pre) > 0) hits++
-		close(pre) }
+		close(pre)
+		# the grant table entries in use at the last scan
+		while ((getline l < prev) > 0) { split(l, a, " "); was[a[1] " " a[2] " " a[3] " " a[4]] = 1; nprev++ }
+		close(prev) }
 	FNR > off[FILENAME] + 0 {
 		seen[FILENAME] = FNR
 		line = $0
@@ -284,33 +287,53 @@ zc_scan() {
 		for (f in off) print f, off[f] > st
 		printf "" > expf
 		for (i = 1; i <= ne; i++) if (ex[i] != "") print ex[i] > expf
-		if (complete) { printf "" > grants; for (i = 1; i <= gn; i++) print gl[i] > grants }
+		# what is in use now and was not at the last scan (the first
+		# dump is the baseline: the rings of the tools)
+		printf "" > gdiff
+		if (!complete) print "# xen: no complete grant table dump from xl debug-keys g (ring overrun?)" > gdiff
+		else {
+			printf "" > grants
+			for (i = 1; i <= gn; i++) {
+				print gl[i] > grants
+				split(gl[i], a, " ")
+				if (nprev == 0) continue
+				if ((a[1] " " a[2] " " a[3] " " a[4]) in was) continue
+				e = gl[i]; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ /, "", e)
+				if (a[1] == 0) print "# xen: dom0 grant " a[2] " still in use by d" a[3] " (pin " a[4] "): " e > gdiff
+				else print "# xen: grant " a[2] " of d" a[1] " still mapped by d" a[3] " (pin " a[4] "): " e > gdiff
+			}
+			close(grants)
+			printf "" > prev
+			for (i = 1; i <= gn; i++) print gl[i] > prev
+			if (gn == 0) print "none" > prev	# a dump was seen: not the first
+		}
 		exit hits > 0 }' $zc_files_
 }
 
 # zc_xen_grants [BASE]: Xen's own view of grant usage, independent of the
-# driver's counters: the grant table entries in use ("xl debug-keys g", as
-# the last zc_scan left them in grants.now, one "rd ref by pin entry" line
-# each: grant ref of domain rd mapped by domain by) that were not in use at
-# the last call (or in BASE, a file saved from grants.now). The first call
-# saves the baseline (the rings the Xen tools map) as grants.base. Prints
-# "# xen: ..." for each and returns 1 if there is any (or no dump).
+# driver's counters: the grant table entries in use (from the
+# "xl debug-keys g" of the last zc_scan; grants.now, one "rd ref by pin
+# entry" line each: grant ref of domain rd mapped by domain by) that were
+# not in use at the scan before (the first dump is the baseline: the rings
+# the Xen tools map), or, with BASE, that are not in the file BASE
+# (/dev/null: every entry). Prints "# xen: ..." for each and returns 1 if
+# there is any, or if the last scan saw no complete dump.
 zc_xen_grants() {
-	zc_now_=$ZC_RUN/grants.now
-	if [ ! -e $zc_now_ ]; then
-		echo "# xen: no complete grant table dump from 'xl debug-keys g' (ring overrun?)"
-		return 1
+	if [ -n "${1:-}" ]; then
+		read -r zc_l_ < $ZC_RUN/grants.diff
+		case $zc_l_ in *"no complete"*) echo "$zc_l_"; return 1 ;; esac
+		[ -e $ZC_RUN/grants.now ] || { echo "# xen: no grant table dump"; return 1; }
+		awk -v wasf="$1" 'FILENAME == wasf { was[$1 " " $2 " " $3 " " $4] = 1; next }
+		!(($1 " " $2 " " $3 " " $4) in was) {
+			e = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ /, "", e)
+			print "# xen: grant " $2 " of d" $1 " in use by d" $3 " (pin " $4 "): " e; n++ }
+		END { exit n > 0 }' "$1" $ZC_RUN/grants.now
+		return
 	fi
-	[ -e $ZC_RUN/grants.base ] || cp $zc_now_ $ZC_RUN/grants.base
-	[ -e $ZC_RUN/grants.prev ] || cp $zc_now_ $ZC_RUN/grants.prev
-	awk -v wasf="${1:-$ZC_RUN/grants.prev}" 'FILENAME == wasf { was[$1 " " $2 " " $3 " " $4] = 1; next }
-	!(($1 " " $2 " " $3 " " $4) in was) {
-		e = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ /, "", e)
-		if ($1 == 0) print "# xen: dom0 grant " $2 " still in use by d" $3 " (pin " $4 "): " e
-		else print "# xen: grant " $2 " of d" $1 " still mapped by d" $3 " (pin " $4 "): " e
-		n++ }
-	END { exit n > 0 }' "${1:-$ZC_RUN/grants.prev}" $zc_now_
-	zc_r_=$?
-	cp $zc_now_ $ZC_RUN/grants.prev
+	zc_r_=0
+	while IFS= read -r zc_l_; do
+		echo "$zc_l_"
+		zc_r_=1
+	done < $ZC_RUN/grants.diff
 	return $zc_r_
 }
