@@ -5,7 +5,7 @@ export PATH=/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 zc_up() { read -r zc_u_ _ < /proc/uptime; echo $zc_u_; }	# no fork: runs per case
 zc_say() { echo "ZCHECK: $*"; }	# lines the host prints or parses
-zc_log() { echo "zc: [+$(zc_up)s] $*"; }	# progress, log only
+zc_log() { read -r zc_u_ _ < /proc/uptime; echo "zc: [+${zc_u_}s] $*"; }	# progress, log only (no fork)
 
 # zc_arg NAME DEFAULT: value of NAME= on the kernel command line
 zc_arg() {
@@ -178,8 +178,8 @@ zc_agent_ping() {
 	zc_n_=0
 	while [ "$(xenstore-read $zc_b_/rsp 2>/dev/null)" != "$zc_q_ ok" ]; do
 		zc_n_=$((zc_n_ + 1))
-		[ $zc_n_ -gt 200 ] && { echo "# log: domU: the agent did not answer a ping within 10 s"; return; }
-		sleep 0.05
+		[ $zc_n_ -gt 400 ] && { echo "# log: domU: the agent did not answer a ping within 10 s"; return; }
+		sleep 0.02
 	done
 	zc_wait_in $ZC_DOMULOG "zcopy-agent: $zc_q_ ping" ||
 		echo "# log: domU: the agent's answer did not reach its console log within 5 s"
