@@ -194,6 +194,10 @@ int zc_importer_check(int dmabuf_fd, int domid, const uint32_t *refs,
 			    i, (unsigned long long)f->dma_addr, i, refs[i],
 			    (unsigned long long)c.xen[i].bus_addr);
 	}
+	if (!pv && n)	/* what DMA addresses are there, for the record */
+		zc_diag("importer (%s domain): page 0: DMA address %#llx, phys %#llx; Xen's bus address of grant 0 %#llx",
+			zc_guest_type(), (unsigned long long)c.frames[0].dma_addr,
+			(unsigned long long)c.frames[0].phys, (unsigned long long)c.xen[0].bus_addr);
 	/* CPU access brackets and the kernel mapping of the whole buffer */
 	e = zc_imp_cpu_access(c.ifd, dir, 0);
 	ICK(!e, "begin_cpu_access: %s", zc_errname(e));
