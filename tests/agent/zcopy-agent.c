@@ -12,6 +12,8 @@
  *   grant N SEED TO RO        ID REF... (or @K: refs in out/0..K-1)
  *   check ID SEED OFS LEN     -         allocation/mapping holds the pattern
  *                                       of SEED at OFS (pattern byte 0 at OFS)
+ *   crcs ID                   ID CRC... CRC-32 of each 4 KiB page (zc_crc32),
+ *                                       or @K: in out/0..K-1
  *   fill ID SEED              -         rewrite allocation/mapping with SEED
  *   release ID                -         unmap/ungrant and free
  *   map FROM N RO REF...|@K   ID        gntdev map (refs in arg/0..K-1)
@@ -21,6 +23,12 @@
  *                                       pages (store faulted and, for a
  *                                       read-only mapping, a writable map of
  *                                       the same refs was refused)
+ *
+ * A check whose data does not match answers "seq differ message", not
+ * "seq err message": a negative check ("the domU no longer sees X") must
+ * tell a mismatch from an agent that failed. Fatal errors are logged as
+ * "zcopy-agent: FATAL: ..." or "zcopy-agent: ERROR: ..." (the harness's log
+ * scan looks for them).
  *
  * It keeps every allocation and mapping until released, across requests and
  * across dom0 test processes. Each request is logged on the domU console.
@@ -37,6 +45,10 @@
 #include "zc_priv.h"
 
 #define MAX_OBJS 4096
+/* serve(): the data checked differs from what was asked (not an error) */
+#define AGENT_DIFFERS (-2)
+/* values per xenstore node: a domU's node holds 2048 bytes (quota) */
+#define CRCS_INLINE 150		/* "4294967295 " */
 
 struct obj {
 	int id;			/* 0 = free slot */
@@ -111,11 +123,12 @@ static int verify(const struct obj *o, size_t ofs, size_t len, uint32_t seed,
 	bad = zc_grants_verify(o->g.map, ofs, len, seed);
 	if (!bad)
 		return 0;
+	/* the data differs: not an error of the agent (see the header) */
 	snprintf(out, outlen, "pattern %u mismatch at byte %zu (page %zu): got 0x%02x",
 		 seed, ofs + bad - 1, (ofs + bad - 1) / ZC_PAGE,
 		 o->g.map[(ofs + bad - 1) / ZC_PAGE * zc_grant_stride() +
 			  (ofs + bad - 1) % ZC_PAGE]);
-	return -1;
+	return AGENT_DIFFERS;
 }
 
 /* refs from the request (inline) or from arg/0..K-1 */
@@ -164,25 +177,26 @@ static int read_refs(const char *s, uint32_t *refs, unsigned int n,
 	return 0;
 }
 
-/* "ID REF..." inline, or chunks in out/K and "ID @K" */
-static int answer_refs(const struct obj *o, char *out, size_t outlen)
+/* "ID V..." inline, or chunks of @per values in out/K and "ID @K" */
+static int answer_list(int id, const uint32_t *vals, unsigned int n,
+		       unsigned int per, char *out, size_t outlen)
 {
 	unsigned int i, k;
 	size_t w;
 
-	w = (size_t)snprintf(out, outlen, "%d", o->id);
-	if (o->g.n <= ZC_REFS_INLINE) {
-		for (i = 0; i < o->g.n && w < outlen; i++)
-			w += (size_t)snprintf(out + w, outlen - w, " %u", o->g.refs[i]);
+	w = (size_t)snprintf(out, outlen, "%d", id);
+	if (n <= per) {
+		for (i = 0; i < n && w < outlen; i++)
+			w += (size_t)snprintf(out + w, outlen - w, " %u", vals[i]);
 		return 0;
 	}
-	for (k = 0; k * ZC_REFS_INLINE < o->g.n; k++) {
+	for (k = 0; k * per < n; k++) {
 		char val[4096], path[96];
 		size_t v = 0;
 
-		for (i = k * ZC_REFS_INLINE; i < o->g.n && i < (k + 1) * ZC_REFS_INLINE; i++)
+		for (i = k * per; i < n && i < (k + 1) * per; i++)
 			v += (size_t)snprintf(val + v, sizeof(val) - v, "%s%u",
-					      v ? " " : "", o->g.refs[i]);
+					      v ? " " : "", vals[i]);
 		snprintf(path, sizeof(path), "%s/out/%u", base, k);
 		if (zc_xs_write(&xs, path, val)) {
 			snprintf(out, outlen, "write %s: %s", path, strerror(errno));
@@ -231,7 +245,7 @@ static int serve(char *op, char *args, char *out, size_t outlen)
 		zc_grants_fill(o->g.map, 0, obj_len(o), seed);
 		o->id = next_id++;
 		o->mapping = 0;
-		if (answer_refs(o, out, outlen)) {
+		if (answer_list(o->id, o->g.refs, o->g.n, ZC_REFS_INLINE, out, outlen)) {
 			zc_gnt_free(&o->g);
 			o->id = 0;
 			return -1;
@@ -289,6 +303,20 @@ static int serve(char *op, char *args, char *out, size_t outlen)
 			goto usage;
 		return verify(o, ofs, len, seed, out, outlen);
 	}
+	if (!strcmp(op, "crcs")) {
+		uint32_t *crcs = calloc(o->g.n ? o->g.n : 1, sizeof(*crcs));
+		unsigned int i;
+
+		if (!crcs) {
+			snprintf(out, outlen, "out of memory");
+			return -1;
+		}
+		for (i = 0; i < o->g.n; i++)
+			crcs[i] = zc_crc32(o->g.map + (size_t)i * zc_grant_stride(), ZC_PAGE);
+		r = answer_list(o->id, crcs, o->g.n, CRCS_INLINE, out, outlen);
+		free(crcs);
+		return r;
+	}
 	if (!strcmp(op, "mapcheck")) {
 		if (sscanf(args, "%d %u", &id, &seed) != 2)
 			goto usage;
@@ -342,20 +370,20 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	if (zc_xs_open(&xs) || zc_xs_read(&xs, "domid", domid, sizeof(domid)) < 0) {
-		perror("zcopy-agent: xenstore");
+		perror("zcopy-agent: FATAL: xenstore");
 		return 1;
 	}
 	snprintf(base, sizeof(base), "/local/domain/%s/" ZC_XS_DIR, domid);
 	snprintf(path_req, sizeof(path_req), "%s/req", base);
 	snprintf(path_rsp, sizeof(path_rsp), "%s/rsp", base);
 	if (zc_xs_watch(&xs, path_req, "zcreq")) {
-		perror("zcopy-agent: watch");
+		perror("zcopy-agent: FATAL: watch");
 		return 1;
 	}
 	snprintf(out, sizeof(out), "%s/ready", base);
 	snprintf(rsp, sizeof(rsp), "%d", (int)getpid());
 	if (zc_xs_write(&xs, out, rsp)) {
-		perror("zcopy-agent: write ready");
+		perror("zcopy-agent: FATAL: write ready");
 		return 1;
 	}
 	printf("zcopy-agent: serving %s (pid %d)\n", base, (int)getpid());
@@ -365,7 +393,7 @@ int main(void)
 
 		/* the periodic re-read covers a lost watch event */
 		if (zc_xs_wait(&xs, 1000) < 0) {
-			perror("zcopy-agent: xenstore");
+			perror("zcopy-agent: FATAL: xenstore");
 			return 1;
 		}
 		if (zc_xs_read(&xs, path_req, req, sizeof(req)) < 0)
@@ -385,10 +413,11 @@ int main(void)
 		else
 			args = op + strlen(op);
 		r = serve(op, args, out, sizeof(out));
-		snprintf(rsp, sizeof(rsp), "%s %s%s%s", seq, r ? "err" : "ok",
+		snprintf(rsp, sizeof(rsp), "%s %s%s%s", seq,
+			 r == AGENT_DIFFERS ? "differ" : r ? "err" : "ok",
 			 out[0] ? " " : "", out);
 		printf("zcopy-agent: %s %s %.60s -> %.100s\n", seq, op, args, rsp + strlen(seq) + 1);
 		if (zc_xs_write(&xs, path_rsp, rsp))
-			perror("zcopy-agent: write rsp");
+			perror("zcopy-agent: ERROR: write rsp");
 	}
 }

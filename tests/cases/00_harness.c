@@ -67,8 +67,25 @@ ZC_TEST(harness_domu_grants_dom0_maps)
 	zc_grants_fill(m, 100, 4 * ZC_PAGE - 100, 22);
 	ZC_CHECK(!zc_agent_check(ctx, id, 22, 100, 4 * ZC_PAGE - 100),
 		 "dom0's write not seen by the domU");
-	ZC_CHECK(zc_agent_check(ctx, id, 21, 0, 4 * ZC_PAGE),
-		 "agent check accepts a wrong pattern");
+	/* the agent tells a mismatch (what a negative check wants) from a failure */
+	ZC_CHECK(zc_agent_check(ctx, id, 21, 0, 4 * ZC_PAGE) == ZC_AGENT_DIFFERS,
+		 "agent check of a wrong pattern: not 'differs'");
+	ZC_CHECK(zc_agent_check(ctx, id + 1000, 22, 0, ZC_PAGE) == -1,
+		 "agent check of an unknown object: not an agent error");
+	{
+		uint32_t crcs[4], want[4];
+		unsigned char *d = malloc(4 * ZC_PAGE);
+
+		ZC_CHECK(d, "oom");
+		/* what dom0 left in the domU's pages (above) */
+		zc_fill(d, 100, 21);
+		zc_fill(d + 100, 4 * ZC_PAGE - 100, 22);
+		zc_crc_units(d, 4, want);
+		free(d);
+		ZC_CHECK(!zc_agent_crcs(ctx, id, 4, crcs), "agent crcs");
+		ZC_CHECK(!memcmp(crcs, want, sizeof(want)), "agent crcs %08x..., want %08x...",
+			 crcs[0], want[0]);
+	}
 	zc_local_free(h);
 	ZC_CHECK(!zc_agent_release(ctx, id), "agent release");
 	return ZC_PASS;

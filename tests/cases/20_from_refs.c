@@ -2,9 +2,11 @@
 /*
  * FROM_REFS: the domU grants pages, dom0 turns them into a PRIME buffer,
  * and the data is the domU's own memory (no copy) whichever way it is
- * reached: our mmap, a vgem import re-exported, a write seen by the domU.
- * Plus read-only, data offset, dumb geometry and the exact unwind of a
- * partly failing map.
+ * reached: what a DMA importer maps (the test importer, tests/kmod), our
+ * mmap, a vgem import re-exported, a write seen by the domU. Plus
+ * read-only, data offset, dumb geometry and the exact unwind of a partly
+ * failing map. Every platform promises CPU mappings (query_fields checks
+ * the capability), so the data checks run everywhere.
  */
 #include <fcntl.h>
 #include <linux/dma-buf.h>
@@ -13,14 +15,7 @@
 #include <unistd.h>
 
 #include "cases.h"
-
-#define NEED_MMAP(fd)							\
-	do {								\
-		if (!zcc_have_mmap(fd)) {				\
-			zc_diag("no XEN_ZCOPY_CAP_MMAP in this domain (PV CPU mappings not available yet)"); \
-			return ZC_SKIP;					\
-		}							\
-	} while (0)
+#include "zc_importer.h"
 
 /*
  * The end of a case: free the buffer (our last handle, so WAIT_FREE finds
@@ -41,7 +36,8 @@ ZC_TEST(from_refs_cross_domain)
 	struct drm_xen_zcopy_from_refs fr;
 	uint32_t refs[4], vh;
 	long page = sysconf(_SC_PAGESIZE);
-	char line[64];
+	struct zcc_dbuf d;
+	unsigned char *m;
 	int fd, vg, pfd, id;
 
 	ZCC_NEED_DOMU(ctx);
@@ -59,17 +55,36 @@ ZC_TEST(from_refs_cross_domain)
 	ZC_CHECK(zc_counter("pages_held") == (4 * ZCC_PAGE + page - 1) / page,
 		 "pages_held %ld", zc_counter("pages_held"));
 	ZC_CHECK(zc_counter("buffers") == 1, "buffers %ld", zc_counter("buffers"));
-	snprintf(line, sizeof(line), " foreign %d 4 %u,", ctx->domu, refs[0]);
-	ZC_CHECK(zcc_buffers_has(line), "debugfs buffers has no '%s'", line);
+	ZC_CHECK(zcc_dbuf_find(&d, "foreign", ctx->domu, refs, 4) == 1,
+		 "no debugfs line for the buffer of the 4 refs of domain %d", ctx->domu);
+	ZC_CHECK(d.importers == 0 && d.waiters == 0 && !strcmp(d.flags, "-"),
+		 "debugfs: importers %u waiters %d flags %s", d.importers, d.waiters, d.flags);
 
 	pfd = zcc_prime_fd(fd, fr.handle);
 	ZC_CHECK(pfd >= 0, "PRIME_HANDLE_TO_FD: %s", strerror(errno));
 	ZC_CHECK(lseek(pfd, 0, SEEK_END) == 4 * ZCC_PAGE, "dma-buf size %lld",
 		 (long long)lseek(pfd, 0, SEEK_END));
+	/* what a DMA importer sees, page by page: the domU's own pages */
+	ZC_CHECK(zc_importer_check_seed(pfd, ctx->domu, refs, 4, 0, 101) == ZC_PASS,
+		 "the importer's view is not the domU's data");
+	/* dom0 writes through its CPU mapping: the domU sees it */
+	m = mmap(NULL, 4 * ZCC_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
+	ZC_CHECK(m != MAP_FAILED, "mmap: %s", strerror(errno));
+	ZC_CHECK(!zc_verify(m, 4 * ZCC_PAGE, 101), "dom0 reads other data at %zu",
+		 zc_verify(m, 4 * ZCC_PAGE, 101));
+	zc_fill(m + 100, 4 * ZCC_PAGE - 100, 113);
+	munmap(m, 4 * ZCC_PAGE);
+	ZC_CHECK(!zc_agent_check(ctx, id, 113, 100, 4 * ZCC_PAGE - 100),
+		 "dom0's write not seen by the domU");
+	/* and the domU's rewrite is what the importer sees: no copy */
+	ZC_CHECK(!zc_agent_fill(ctx, id, 112), "agent fill");
+	ZC_CHECK(zc_importer_check_seed(pfd, ctx->domu, refs, 4, 0, 112) == ZC_PASS,
+		 "the importer does not see the domU's rewrite");
 	/* a real importer: attach + map through vgem's DMA device */
 	vh = zcc_import(vg, pfd);
 	ZC_CHECK(vh, "vgem PRIME_FD_TO_HANDLE: %s", strerror(errno));
-	ZC_CHECK(zcc_buffers_has(" 1 0 -"), "debugfs shows no importer");
+	ZC_CHECK(zcc_dbuf_find(&d, "foreign", ctx->domu, refs, 4) == 1 && d.importers == 1,
+		 "debugfs does not show vgem's attachment (importers %u)", d.importers);
 
 	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr.handle), 0);
 	close(pfd);
@@ -77,8 +92,8 @@ ZC_TEST(from_refs_cross_domain)
 	ZC_EXPECT_ERRNO(zcc_close_handle(vg, vh), 0);
 	ZC_EXPECT_ERRNO(zcc_wait(fd, fr.wait_token, 2000), ENOENT);	/* freed already */
 	ZC_CHECK(zc_counters_idle(0) == ZC_PASS, "counters not zero right after WAIT_FREE");
-	/* the domU's pages are its own again */
-	ZC_CHECK(!zc_agent_check(ctx, id, 101, 0, 4 * ZCC_PAGE), "domU data changed");
+	/* the domU's pages are its own again, as it left them */
+	ZC_CHECK(!zc_agent_check(ctx, id, 112, 0, 4 * ZCC_PAGE), "domU data changed");
 	ZC_CHECK(!zc_agent_release(ctx, id), "agent release");
 	close(vg);
 	close(fd);
@@ -97,7 +112,6 @@ ZC_TEST(from_refs_mmap_read)
 	ZCC_NEED_DOMU(ctx);
 	fd = zc_open_render();
 	ZC_CHECK(fd >= 0, "open");
-	NEED_MMAP(fd);
 	ZC_CHECK(!zc_agent_grant(ctx, n, 102, 0, 0, refs, &id), "agent grant");
 	ZC_EXPECT_ERRNO(zcc_from_refs(fd, &fr, ctx->domu, refs, n, 0), 0);
 	pfd = zcc_prime_fd(fd, fr.handle);
@@ -133,7 +147,6 @@ ZC_TEST(from_refs_write_seen_by_domu)
 	ZCC_NEED_DOMU(ctx);
 	fd = zc_open_render();
 	ZC_CHECK(fd >= 0, "open");
-	NEED_MMAP(fd);
 	ZC_CHECK(!zc_agent_grant(ctx, 4, 104, 0, 0, refs, &id), "agent grant");
 	ZC_EXPECT_ERRNO(zcc_from_refs(fd, &fr, ctx->domu, refs, 4, 0), 0);
 	pfd = zcc_prime_fd(fd, fr.handle);
@@ -174,14 +187,10 @@ ZC_TEST(from_refs_vgem_reexport)
 	ZC_CHECK(zcc_same_file(pfd, vfd), "vgem exported another dma-buf (a copy?)");
 	close(pfd);
 	ZC_CHECK(zc_counter("buffers") == 1, "buffers %ld", zc_counter("buffers"));
-	if (zcc_have_mmap(fd)) {
-		m = mmap(NULL, 8 * ZCC_PAGE, PROT_READ, MAP_SHARED, vfd, 0);
-		ZC_CHECK(m != MAP_FAILED, "mmap of vgem's export: %s", strerror(errno));
-		ZC_CHECK(!zc_verify(m, 8 * ZCC_PAGE, 106), "pattern through vgem wrong");
-		munmap(m, 8 * ZCC_PAGE);
-	} else {
-		zc_diag("no MMAP cap: data through vgem not read");
-	}
+	m = mmap(NULL, 8 * ZCC_PAGE, PROT_READ, MAP_SHARED, vfd, 0);
+	ZC_CHECK(m != MAP_FAILED, "mmap of vgem's export: %s", strerror(errno));
+	ZC_CHECK(!zc_verify(m, 8 * ZCC_PAGE, 106), "pattern through vgem wrong");
+	munmap(m, 8 * ZCC_PAGE);
 	close(vfd);
 	ZC_EXPECT_ERRNO(zcc_wait(fd, fr.wait_token, 100), ETIMEDOUT);
 	ZC_EXPECT_ERRNO(zcc_close_handle(vg, vh), 0);
@@ -196,6 +205,7 @@ ZC_TEST(from_refs_vgem_reexport)
 ZC_TEST(from_refs_self_import)
 {
 	struct drm_xen_zcopy_from_refs fr;
+	struct zcc_dbuf d;
 	struct zc_local *h;
 	uint32_t refs[2], h2;
 	int fd, fd2, pfd;
@@ -212,7 +222,9 @@ ZC_TEST(from_refs_self_import)
 	ZC_CHECK(h2, "import in a second file: %s", strerror(errno));
 	ZC_CHECK(zc_counter("buffers") == 1 && zc_counter("grants_mapped") == 2,
 		 "self import created a new buffer (buffers %ld)", zc_counter("buffers"));
-	ZC_CHECK(zcc_buffers_has(" 0 0 -"), "self import attached to itself");
+	ZC_CHECK(zcc_dbuf_find(&d, "foreign", 0, refs, 2) == 1, "no debugfs line of the buffer");
+	ZC_CHECK(d.importers == 0 && d.waiters == 0, "self import attached to itself (importers %u)",
+		 d.importers);
 	close(pfd);
 	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr.handle), 0);
 	ZC_EXPECT_ERRNO(zcc_wait(fd, fr.wait_token, 100), ETIMEDOUT);
@@ -228,8 +240,9 @@ ZC_TEST(from_refs_readonly)
 	struct drm_xen_zcopy_from_refs fr;
 	/* 8 grants: whole pages up to 32K pages, so the mmap checks apply */
 	uint32_t refs[8];
+	struct zcc_dbuf d;
 	unsigned char *m;
-	int fd, pfd, id;
+	int fd, pfd, ifd, id;
 
 	ZCC_NEED_DOMU(ctx);
 	fd = zc_open_render();
@@ -240,39 +253,61 @@ ZC_TEST(from_refs_readonly)
 	ZC_CHECK(zc_counters_idle(0) == ZC_PASS, "failed map left something behind");
 	ZC_EXPECT_ERRNO(zcc_from_refs(fd, &fr, ctx->domu, refs, 8,
 				      XEN_ZCOPY_FROM_REFS_READ_ONLY), 0);
-	ZC_CHECK(zcc_buffers_has(" ro"), "debugfs does not flag ro");
+	ZC_CHECK(zcc_dbuf_find(&d, "foreign", ctx->domu, refs, 8) == 1 && !strcmp(d.flags, "ro"),
+		 "debugfs does not flag the buffer ro (flags %s)", d.flags);
 	pfd = zcc_prime_fd(fd, fr.handle);
 	ZC_CHECK(pfd >= 0, "PRIME fd");
 	ZC_CHECK((fcntl(pfd, F_GETFL) & O_ACCMODE) == O_RDONLY, "read-only buffer exported writable");
+	/* an importer reads it by DMA; a device that would write is refused */
+	ZC_CHECK(zc_importer_check_seed(pfd, ctx->domu, refs, 8, 1, 108) == ZC_PASS,
+		 "the importer's view of the read-only buffer");
+	ifd = zc_imp_open();
+	ZC_CHECK(ifd >= 0, "test importer");
+	ZC_EXPECT_ERRNO(zc_imp_attach(ifd, pfd, NULL), 0);
+	ZC_EXPECT_ERRNO(zc_imp_map(ifd, ZCI_DMA_FROM_DEVICE, NULL), EACCES);
+	close(ifd);
 	m = mmap(NULL, 8 * ZCC_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
 	ZC_CHECK(m == MAP_FAILED && errno == EACCES, "writable mmap: %s",
 		 m == MAP_FAILED ? strerror(errno) : "allowed");
 	m = mmap(NULL, 8 * ZCC_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, pfd, 0);
 	ZC_CHECK(m == MAP_FAILED && errno == EACCES, "writable private mmap: %s",
 		 m == MAP_FAILED ? strerror(errno) : "allowed");
-	if (zcc_have_mmap(fd)) {
-		m = mmap(NULL, 8 * ZCC_PAGE, PROT_READ, MAP_SHARED, pfd, 0);
-		ZC_CHECK(m != MAP_FAILED, "read-only mmap: %s", strerror(errno));
-		ZC_CHECK(!zc_verify(m, 8 * ZCC_PAGE, 108), "pattern wrong");
-		ZC_CHECK(mprotect(m, 8 * ZCC_PAGE, PROT_READ | PROT_WRITE) && errno == EACCES,
-			 "mprotect to writable allowed");
-		munmap(m, 8 * ZCC_PAGE);
-	}
+	m = mmap(NULL, 8 * ZCC_PAGE, PROT_READ, MAP_SHARED, pfd, 0);
+	ZC_CHECK(m != MAP_FAILED, "read-only mmap: %s", strerror(errno));
+	ZC_CHECK(!zc_verify(m, 8 * ZCC_PAGE, 108), "pattern wrong");
+	ZC_CHECK(mprotect(m, 8 * ZCC_PAGE, PROT_READ | PROT_WRITE) && errno == EACCES,
+		 "mprotect to writable allowed");
+	munmap(m, 8 * ZCC_PAGE);
 	close(pfd);
 	return free_and_release(ctx, fd, &fr, id);
 }
 
+/*
+ * data_ofs says where the frontend's frame starts in the first grant
+ * (displif). The buffer is still the whole grants from byte 0, for an
+ * importer and for the CPU: pixel (0, 0) is at byte data_ofs, and the bytes
+ * before it are the frontend's own (nothing shifted, nothing clipped).
+ * Then the bounds: data_ofs + pitch * height must fit.
+ */
 ZC_TEST(from_refs_data_offset)
 {
 	struct drm_xen_zcopy_from_refs fr;
 	struct zc_local *h;
-	uint32_t refs[3];
-	unsigned char *m;
+	uint32_t refs[3], want[3];
+	unsigned char *g, *m, *expect;
 	int fd, pfd;
 
 	fd = zc_open_render();
 	ZC_CHECK(fd >= 0, "open");
-	ZC_CHECK(zc_self_grant(3, 109, 0, 0, refs, &h), "self grant");
+	g = zc_self_grant(3, 109, 0, 0, refs, &h);
+	ZC_CHECK(g, "self grant");
+	/* the frontend's frame at byte 96; bytes 0..95 still pattern 109 */
+	zc_grants_fill(g, 96, 3 * ZCC_PAGE - 96, 114);
+	expect = malloc(3 * ZCC_PAGE);
+	ZC_CHECK(expect, "oom");
+	zc_fill(expect, 3 * ZCC_PAGE, 109);
+	zc_fill(expect + 96, 3 * ZCC_PAGE - 96, 114);
+	zc_crc_units(expect, 3, want);
 
 	/* 100 x 30 x 32 bpp at offset 96: 96 + 400 * 30 = 12096 <= 12288 */
 	memset(&fr, 0, sizeof(fr));
@@ -286,17 +321,20 @@ ZC_TEST(from_refs_data_offset)
 	ZC_EXPECT_ERRNO(zcc_err(fd, DRM_IOCTL_XEN_ZCOPY_FROM_REFS, &fr), 0);
 	ZC_CHECK(fr.pitch == 400 && fr.size == 3 * ZCC_PAGE, "pitch %u size %llu",
 		 fr.pitch, (unsigned long long)fr.size);
+	pfd = zcc_prime_fd(fd, fr.handle);
+	ZC_CHECK(pfd >= 0, "PRIME fd");
+	ZC_CHECK(zc_importer_check(pfd, 0, refs, 3, 0, want) == ZC_PASS,
+		 "the importer does not see the grants from byte 0");
 	/* dma-buf mmap maps whole pages inside the buffer: not 3 grants on 16K */
-	if (zcc_have_mmap(fd) && sysconf(_SC_PAGESIZE) <= (long)(3 * ZCC_PAGE)) {
-		pfd = zcc_prime_fd(fd, fr.handle);
-		ZC_CHECK(pfd >= 0, "PRIME fd");
+	if (sysconf(_SC_PAGESIZE) <= (long)(3 * ZCC_PAGE)) {
 		m = mmap(NULL, 3 * ZCC_PAGE, PROT_READ, MAP_SHARED, pfd, 0);
 		ZC_CHECK(m != MAP_FAILED, "mmap: %s", strerror(errno));
-		/* the buffer is the whole pages; the data starts at data_ofs */
-		ZC_CHECK(!zc_verify(m, 3 * ZCC_PAGE, 109), "pattern wrong");
+		ZC_CHECK(!memcmp(m, expect, 3 * ZCC_PAGE), "the CPU mapping is not the grants from byte 0");
+		ZC_CHECK(!zc_verify(m + 96, 3 * ZCC_PAGE - 96, 114), "pixel (0, 0) is not at data_ofs");
 		munmap(m, 3 * ZCC_PAGE);
-		close(pfd);
 	}
+	close(pfd);
+	free(expect);
 	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr.handle), 0);
 	ZC_EXPECT_ERRNO(zcc_wait(fd, fr.wait_token, 2000), ENOENT);	/* freed already */
 

@@ -9,14 +9,22 @@
 
 #include "cases.h"
 
-/* a 2-page buffer on dom0's own grants */
-static int make_buf(int fd, struct drm_xen_zcopy_from_refs *fr, struct zc_local **h)
+/* a 2-page buffer on dom0's own grants (refs: its two refs, or NULL) */
+static int make_buf_refs(int fd, struct drm_xen_zcopy_from_refs *fr, struct zc_local **h,
+			 uint32_t *refs)
 {
-	uint32_t refs[2];
+	uint32_t r[2];
 
+	if (!refs)
+		refs = r;
 	if (!zc_self_grant(2, 301, 0, 0, refs, h))
 		return -1;
 	return zcc_from_refs(fd, fr, 0, refs, 2, 0);
+}
+
+static int make_buf(int fd, struct drm_xen_zcopy_from_refs *fr, struct zc_local **h)
+{
+	return make_buf_refs(fd, fr, h, NULL);
 }
 
 ZC_TEST(wait_timeout)
@@ -147,12 +155,14 @@ ZC_TEST(wait_interrupted)
 ZC_TEST(wait_counted)
 {
 	struct drm_xen_zcopy_from_refs fr;
+	struct zcc_dbuf d;
 	struct zc_local *h;
+	uint32_t refs[2];
 	int fd = zc_open_render(), st, i;
 	pid_t pid;
 
 	ZC_CHECK(fd >= 0, "open");
-	ZC_EXPECT_ERRNO(make_buf(fd, &fr, &h), 0);
+	ZC_EXPECT_ERRNO(make_buf_refs(fd, &fr, &h, refs), 0);
 	pid = fork();
 	ZC_CHECK(pid >= 0, "fork");
 	if (!pid)
@@ -160,7 +170,9 @@ ZC_TEST(wait_counted)
 	for (i = 0; i < 200 && zc_counter("waiters") != 1; i++)
 		usleep(10 * 1000);
 	ZC_CHECK(zc_counter("waiters") == 1, "waiters %ld", zc_counter("waiters"));
-	ZC_CHECK(zcc_buffers_has(" 0 1 -"), "debugfs buffers shows no waiter");
+	ZC_CHECK(zcc_dbuf_find(&d, "foreign", 0, refs, 2) == 1, "no debugfs line of the buffer");
+	ZC_CHECK(d.waiters == 1 && d.importers == 0, "debugfs: waiters %d importers %u",
+		 d.waiters, d.importers);
 	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr.handle), 0);
 	ZC_CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st), "child");
 	ZC_CHECK(WEXITSTATUS(st) == 0, "child's wait: errno %d", WEXITSTATUS(st));
@@ -170,9 +182,14 @@ ZC_TEST(wait_counted)
 }
 
 /*
- * Several processes at once create, export, import, free and wait, while
- * another reads debugfs: every wait ends, nothing is left behind.
+ * Several processes at once (on two vCPUs in the x86_64 VM) create, export,
+ * import, free and wait, while another reads debugfs: every call succeeds,
+ * every wait ends, every debugfs line is well formed, nothing is left
+ * behind. A worker's exit status names its first failure.
  */
+enum { ST_OPEN = 20, ST_FROM_REFS, ST_EXPORT, ST_IMPORT, ST_CLOSE, ST_WAIT, ST_DEBUGFS = 30,
+       ST_DEBUGFS_LINE, ST_COUNTER };
+
 static int stress_worker(int seed)
 {
 	struct drm_xen_zcopy_from_refs fr;
@@ -181,41 +198,72 @@ static int stress_worker(int seed)
 	uint32_t refs[3], vh;
 
 	if (fd < 0 || vg < 0 || !zc_self_grant(3, 310 + seed, 0, 0, refs, &h))
-		return 20;
+		return ST_OPEN;
 	for (i = 0; i < 40; i++) {
-		int pfd;
+		int pfd, bad = 0;
 
 		if (zcc_from_refs(fd, &fr, 0, refs, 1 + (i + seed) % 3, 0))
-			return 21;
+			return ST_FROM_REFS;
 		pfd = zcc_prime_fd(fd, fr.handle);
-		vh = pfd >= 0 ? zcc_import(vg, pfd) : 0;
+		if (pfd < 0)
+			return ST_EXPORT;
+		vh = zcc_import(vg, pfd);
 		if (!vh)
-			return 22;
+			return ST_IMPORT;
 		/* vary who goes last: our handle, the fd, or the import */
 		switch ((i + seed) % 3) {
 		case 0:
-			zcc_close_handle(vg, vh);
-			close(pfd);
-			zcc_close_handle(fd, fr.handle);
+			bad |= zcc_close_handle(vg, vh);
+			bad |= close(pfd);
+			bad |= zcc_close_handle(fd, fr.handle);
 			break;
 		case 1:
-			zcc_close_handle(fd, fr.handle);
-			zcc_close_handle(vg, vh);
-			close(pfd);
+			bad |= zcc_close_handle(fd, fr.handle);
+			bad |= zcc_close_handle(vg, vh);
+			bad |= close(pfd);
 			break;
 		default:
-			close(pfd);
-			zcc_close_handle(fd, fr.handle);
-			zcc_close_handle(vg, vh);
+			bad |= close(pfd);
+			bad |= zcc_close_handle(fd, fr.handle);
+			bad |= zcc_close_handle(vg, vh);
 			break;
 		}
+		if (bad)
+			return ST_CLOSE;
+		/* everything is closed: the buffer is gone already */
 		r = zcc_wait(fd, fr.wait_token, 2000);
-		if (r && r != ENOENT)
-			return 23;
+		if (r != ENOENT)
+			return ST_WAIT;
 	}
 	zc_local_free(h);
 	close(vg);
 	close(fd);
+	return 0;
+}
+
+/* read debugfs over and over: every line well formed, every counter a number */
+static int stress_reader(void)
+{
+	struct zcc_dbuf d;
+	char line[512];
+	int n;
+
+	for (n = 0; n < 400; n++) {
+		FILE *f = fopen("/sys/kernel/debug/xen_zcopy/buffers", "r");
+
+		if (!f)
+			return ST_DEBUGFS;
+		while (fgets(line, sizeof(line), f))
+			if (zcc_dbuf_parse(line, &d) || d.domid != 0 || d.grants > 3 ||
+			    d.importers > 1 || d.waiters) {
+				fprintf(stdout, "# debugfs line: %s", line);
+				fclose(f);
+				return ST_DEBUGFS_LINE;
+			}
+		fclose(f);
+		if (zc_counter("grants_mapped") < 0 || zc_counter("buffers") > 4)
+			return ST_COUNTER;
+	}
 	return 0;
 }
 
@@ -224,33 +272,21 @@ ZC_TEST(wait_stress)
 	pid_t pids[5];
 	int i, st, bad = 0;
 
+	zc_diag("%ld CPUs online", sysconf(_SC_NPROCESSORS_ONLN));
 	for (i = 0; i < 5; i++) {
 		pids[i] = fork();
 		ZC_CHECK(pids[i] >= 0, "fork");
 		if (pids[i])
 			continue;
-		if (i < 4)
-			_exit(stress_worker(i));
-		/* the debugfs reader */
-		for (int n = 0; n < 400; n++) {
-			char buf[4096];
-			FILE *f = fopen("/sys/kernel/debug/xen_zcopy/buffers", "r");
-
-			if (!f)
-				_exit(30);
-			while (fread(buf, 1, sizeof(buf), f) > 0)
-				;
-			fclose(f);
-			zc_counter("grants_mapped");
-		}
-		_exit(0);
+		_exit(i < 4 ? stress_worker(i) : stress_reader());
 	}
 	for (i = 0; i < 5; i++) {
 		if (waitpid(pids[i], &st, 0) != pids[i] || !WIFEXITED(st) || WEXITSTATUS(st)) {
-			zc_diag("worker %d: status %d", i, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+			zc_diag("%s %d: status %d", i < 4 ? "worker" : "debugfs reader", i,
+				WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 			bad++;
 		}
 	}
-	ZC_CHECK(!bad, "%d worker(s) failed", bad);
+	ZC_CHECK(!bad, "%d process(es) failed", bad);
 	return zc_counters_idle(3000);
 }

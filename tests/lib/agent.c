@@ -56,7 +56,9 @@ static int agent_init(struct zc_ctx *ctx)
 
 /*
  * Send "op args", wait for the answer; the payload after "ok " goes to out.
- * Returns 0, or -1 after a diagnostic.
+ * Returns 0, ZC_AGENT_DIFFERS when the agent checked data that differs
+ * ("differ" answer), or -1 (the agent failed, or no answer in time) after
+ * a diagnostic.
  */
 static int agent_call(struct zc_ctx *ctx, char *out, size_t outlen,
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -106,6 +108,8 @@ static int agent_call(struct zc_ctx *ctx, char *out, size_t outlen,
 		return 0;
 	}
 	zc_diag("agent: %s -> %s", req + n, rsp + sl + 1);
+	if (!strncmp(rsp + sl, " differ", 7) && (!rsp[sl + 7] || rsp[sl + 7] == ' '))
+		return ZC_AGENT_DIFFERS;
 	return -1;
 }
 
@@ -194,6 +198,21 @@ int zc_agent_grant(struct zc_ctx *ctx, unsigned int npages, uint32_t seed,
 int zc_agent_check(struct zc_ctx *ctx, int id, uint32_t seed, size_t ofs, size_t len)
 {
 	return agent_call(ctx, NULL, 0, "check %d %u %zu %zu", id, seed, ofs, len);
+}
+
+int zc_agent_crcs(struct zc_ctx *ctx, int id, unsigned int n, uint32_t *crcs)
+{
+	char out[4096], *end;
+
+	if (agent_call(ctx, out, sizeof(out), "crcs %d", id))
+		return -1;
+	if (strtol(out, &end, 10) != id) {
+		zc_diag("agent: crcs %d answered for '%s'", id, out);
+		return -1;
+	}
+	while (*end == ' ')
+		end++;
+	return get_refs(end, crcs, n);
 }
 
 int zc_agent_fill(struct zc_ctx *ctx, int id, uint32_t seed)

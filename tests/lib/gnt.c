@@ -195,3 +195,22 @@ int zc_try_store(volatile unsigned char *p)
 	sigaction(SIGBUS, &old_bus, NULL);
 	return refused;
 }
+
+int zc_try_load(const volatile unsigned char *p)
+{
+	struct sigaction sa = { .sa_handler = probe_fault }, old_segv, old_bus;
+	int refused;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	if (sigsetjmp(probe_jmp, 1)) {
+		refused = 1;
+	} else {
+		(void)*p;
+		refused = 0;
+	}
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	return refused;
+}

@@ -186,6 +186,11 @@ int main(int argc, char **argv)
 			if (left > 0)
 				printf("# agent: released %d object(s) %s left behind\n",
 				       left, cases[i].name);
+			/* the next case would find the agent in any state */
+			if (left < 0 && rc != ZC_FAIL) {
+				printf("# agent: the reset after %s failed\n", cases[i].name);
+				rc = ZC_FAIL;
+			}
 		}
 		if (rc == ZC_PASS)
 			pass++;

@@ -70,5 +70,7 @@ void zc_gnt_free(struct zc_gnt *g);	/* either kind */
 /* try to store to the mapping; 1 = refused (SIGSEGV/SIGBUS), 0 = went through.
  * The byte written is the one already there, so the data does not change. */
 int zc_try_store(volatile unsigned char *p);
+/* try to read p; 1 = faulted (SIGSEGV/SIGBUS), 0 = readable */
+int zc_try_load(const volatile unsigned char *p);
 
 #endif /* ZC_PRIV_H */

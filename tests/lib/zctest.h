@@ -92,6 +92,70 @@ size_t zc_grant_stride(void);
 void zc_grants_fill(void *map, size_t ofs, size_t len, uint32_t seed);
 size_t zc_grants_verify(const void *map, size_t ofs, size_t len, uint32_t seed);
 
+/*
+ * The platform, from the system (never from the driver under test):
+ * zc_guest_type() is /sys/hypervisor/guest_type ("PV", "PVH", "HVM", or ""
+ * when unreadable); zc_guest_is_pv() is 1 in a PV domain.
+ */
+const char *zc_guest_type(void);
+int zc_guest_is_pv(void);
+
+/* CRC-32 (zlib's, = the kernel's crc32_le(~0, p, len) ^ ~0), and one per
+ * 4 KiB unit of n units at buf */
+uint32_t zc_crc32(const void *buf, size_t len);
+void zc_crc_units(const void *buf, unsigned int n, uint32_t *crcs);
+
+/*
+ * The importer's view (tests/kmod/zc_importer.ko, /dev/zc_importer): what a
+ * DMA importer attached to a dma-buf sees, page by page. The zc_imp_*
+ * wrappers return 0 or the errno of the module's ioctl (see
+ * tests/kmod/zc_importer.h for the commands); zc_imp_open returns an fd
+ * (one importer context, one attachment) or -1 with a diagnostic.
+ *
+ * zc_importer_check: attach dmabuf_fd, map it (DMA_TO_DEVICE if ro, else
+ *   DMA_BIDIRECTIONAL) and check: one sg entry per kernel page covering the
+ *   dma-buf; for each of the n grants, the CRC through the sg page's kernel
+ *   address equals want[i] (if want is not NULL) and the CRC of the same
+ *   grant mapped by the module itself from (domid, refs[i]); in a PV domain
+ *   the DMA address equals the bus address Xen returned for that grant;
+ *   begin/end_cpu_access succeed; dma_buf_vmap of the whole buffer shows
+ *   the same CRCs. ZC_PASS, or ZC_FAIL with a diagnostic.
+ * zc_importer_check_seed: the same, want = the pattern of seed over the
+ *   n grants (as zc_fill writes it from byte 0).
+ * The structs are the module's (#include "zc_importer.h", tests/kmod).
+ */
+struct zci_map;
+struct zci_frame;
+struct zci_xen_ref;
+int zc_imp_open(void);
+int zc_imp_attach(int ifd, int dmabuf_fd, uint64_t *size);
+int zc_imp_map(int ifd, int dir, struct zci_map *out);
+int zc_imp_frames(int ifd, struct zci_frame *frames, unsigned int max,
+		  unsigned int *count);
+int zc_imp_unmap(int ifd);
+int zc_imp_xen_frames(int ifd, int domid, const uint32_t *refs, unsigned int n,
+		      int ro, struct zci_xen_ref *out);
+int zc_imp_vmap_crcs(int ifd, uint32_t *crcs, unsigned int max, unsigned int *count);
+int zc_imp_cpu_access(int ifd, int dir, int end);
+int zc_imp_pin(int ifd, unsigned int index);
+int zc_imp_unpin(int ifd);
+int zc_imp_detach(int ifd);
+int zc_importer_check(int dmabuf_fd, int domid, const uint32_t *refs,
+		      unsigned int n, int ro, const uint32_t *want);
+int zc_importer_check_seed(int dmabuf_fd, int domid, const uint32_t *refs,
+			   unsigned int n, int ro, uint32_t seed);
+
+/*
+ * Kernel log lines a case provokes on purpose (documented warnings):
+ * zc_expect_log: the harness's log scan excuses one line containing text
+ *   (appended to the file $ZC_EXPECT names; a no-op outside the harness).
+ * zc_kmsg_open: /dev/kmsg positioned at its end (-1 with a diagnostic);
+ * zc_kmsg_count: read every record since, count those containing text.
+ */
+int zc_expect_log(const char *text);
+int zc_kmsg_open(void);
+int zc_kmsg_count(int fd, const char *text);
+
 /* Driver debugfs counters (docs/design.md): value, or -1 if unreadable */
 long zc_counter(const char *name);
 /* ZC_PASS when every counter is back to 0 (waits up to timeout_ms) */
@@ -107,12 +171,17 @@ int zc_counters_idle(int timeout_ms);
  * zc_agent_check: the domU checks its allocation 'id' holds the pattern of
  *   seed from byte offset 'ofs' for 'len' bytes (data written by dom0):
  *   pattern byte 0 at 'ofs', as zc_fill(base + ofs, len, seed) writes it.
+ *   Returns 0 if it does, ZC_AGENT_DIFFERS if the data differs, -1 if the
+ *   agent failed or did not answer: a negative check ("the domU no longer
+ *   sees X") must test == ZC_AGENT_DIFFERS, never != 0.
+ * zc_agent_crcs: the CRC-32 (zc_crc32) of each of the n 4 KiB pages of
+ *   allocation or mapping 'id', as the domU sees them.
  * zc_agent_fill: the domU rewrites its allocation 'id' with pattern seed.
  * zc_agent_release: the domU unmaps/frees allocation or mapping 'id'.
  * zc_agent_map: the domU maps n refs granted by domid 'from' with gntdev
  *   (read-only if ro) and returns an id; mapping fails -> -1.
- * zc_agent_map_check / zc_agent_map_write: check or write the pattern of seed
- *   in the mapping 'id' (whole mapping).
+ * zc_agent_map_check / zc_agent_map_write: check (results as zc_agent_check)
+ *   or write the pattern of seed in the mapping 'id' (whole mapping).
  * zc_agent_try_write: the domU tries to write its mapping 'id'; returns 1 if
  *   the write was refused (fault or map error), 0 if it went through. For a
  *   mapping made read-only, it also tries a writable gntdev map of the same
@@ -122,9 +191,11 @@ int zc_counters_idle(int timeout_ms);
  * Wire protocol and the agent: tests/agent/zcopy-agent.c. Between cases the
  * harness releases whatever a case left in the agent (zctest --reset-agent).
  */
+#define ZC_AGENT_DIFFERS 1
 int zc_agent_grant(struct zc_ctx *ctx, unsigned int npages, uint32_t seed,
 		   int to, int ro, uint32_t *refs, int *id);
 int zc_agent_check(struct zc_ctx *ctx, int id, uint32_t seed, size_t ofs, size_t len);
+int zc_agent_crcs(struct zc_ctx *ctx, int id, unsigned int n, uint32_t *crcs);
 int zc_agent_fill(struct zc_ctx *ctx, int id, uint32_t seed);
 int zc_agent_release(struct zc_ctx *ctx, int id);
 int zc_agent_map(struct zc_ctx *ctx, int from, const uint32_t *refs,

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build everything the x86_64 VM harness boots, into $ZC_OUT (build/vm):
 #   module/xen_drm_zcopy.ko  the driver, built against the Debian kernel $KV
+#   kmod/zc_importer.ko      the test-only dma-buf importer (tests/kmod), same kernel
 #   tests/zctest, tests/zcopy-agent
 #   xen                      the Xen 4.17 hypervisor (multiboot ELF)
 #   vmlinux                  the kernel (dom0 and domU) as an uncompressed ELF
@@ -95,12 +96,14 @@ else
 	exit 1
 fi
 
-# ---------------------------------------------------------------- test exporter
-# tests/exporter/zc_contig.ko: a test-only dma-buf exporter (built in a copy)
-echo "== test exporter module"
-rm -rf "$OUT/exporter"
-cp -a "$TOP/tests/exporter" "$OUT/exporter"
-make -C "/lib/modules/$KV/build" M="$OUT/exporter" -j2 modules
+# ---------------------------------------------------------------- test modules
+# tests/kmod: zc_importer.ko (a test importer), zc_contig.ko (a test exporter)
+# built in a copy: kbuild writes its objects next to the sources
+echo "== test importer module (tests/kmod, KDIR=/lib/modules/$KV/build)"
+rm -rf "$OUT/kmod"
+mkdir -p "$OUT/kmod"
+cp "$TOP"/tests/kmod/Kbuild "$TOP"/tests/kmod/*.[ch] "$OUT/kmod/"
+make -C "/lib/modules/$KV/build" M="$OUT/kmod" -j2 modules
 
 # ---------------------------------------------------------------- test programs
 echo "== test programs"
@@ -139,12 +142,13 @@ copy_modules "$R" xenfs xen-privcmd xen-evtchn xen-gntdev xen-gntalloc drm vgem 
 if [ -e "$OUT/module/xen_drm_zcopy.ko" ]; then
 	mkdir -p "$R/lib/modules/$KV/extra"
 	cp "$OUT/module/xen_drm_zcopy.ko" "$R/lib/modules/$KV/extra/"
-	cp "$OUT/exporter/zc_contig.ko" "$R/lib/modules/$KV/extra/"
 	# whatever the driver depends on (drm helpers, ...), from the Debian tree
 	for m in $(modinfo -F depends "$OUT/module/xen_drm_zcopy.ko" | tr ',' ' '); do
 		copy_modules "$R" "$m"
 	done
 fi
+mkdir -p "$R/lib/modules/$KV/extra"
+cp "$OUT/kmod/zc_importer.ko" "$OUT/kmod/zc_contig.ko" "$R/lib/modules/$KV/extra/"
 # --- display path (tests/backend/vm-build.sh, owner: display) ---
 . "$TOP/tests/backend/vm-build.sh"
 zc_display_image "$R"

@@ -10,12 +10,15 @@
 #   MODE     check | demo (shell mode is the caller's own business)
 #   TIMEOUT  seconds for the whole run
 #   QEMU     array: the QEMU command line without -serial
+#   PLAT     x86_64 | arm64 | arm64-16k: the manifest of the check mode
+#            (tests/manifest/$PLAT.txt, see zc_manifest_check)
 # and then calls: zc_host_run NAME BANNER
 #   NAME    prefix of the host's own "not ok - NAME: ..." lines (vm, vm-arm64)
 #   BANNER  first line printed, before "; logs: <dir>"
 # The verdict comes from the "ZCHECK: RESULT" line, never from QEMU's exit
 # status alone (x86 stops through isa-debug-exit, arm64 through PSCI poweroff).
-# Last line: "N passed, N failed[, N skipped]" (check) or "MODE: PASS|FAIL".
+# Last line: "N passed, N failed[, N skipped]" (check; with ZC_CASES set
+# followed by " (partial run: ZC_CASES)") or "MODE: PASS|FAIL".
 # Does not return: exits 0 only if nothing failed.
 
 zc_host_run() {
@@ -88,12 +91,22 @@ zc_host_run() {
 		echo "not ok - $name: no verdict ($why${last:+; last case started: $last}); see $LOG"
 		nfail=$((nfail + 1))
 	fi
+	if [ "$MODE" = check ]; then
+		zc_manifest_check "$PLAT" "$LOG"
+		nfail=$((nfail + ZC_MANIFEST_FAILS))
+	fi
 	# Backstop: trouble anywhere in the whole serial log (boot, shutdown, or a
 	# line the in-guest scan missed) fails the run even if every case passed.
 	# The same patterns as the in-guest scan (tests/vm/guest/zc-lib.sh).
-	eval "$(grep -E '^ZC_[KX]PAT=' "$TOP/tests/vm/guest/zc-lib.sh")"
-	sed 's/^\[[ 0-9.]*\] //' "$LOG" | grep -av -e 'ZCHECK: ' -e '^run.sh: ' |
-		grep -aE -e "$ZC_KPAT" -e "$ZC_XPAT" > "$LOGDIR/trouble.log"
+	# Lines the in-guest scan excused as expected by a case ("# log:
+	# expected: TEXT" in the case's output) are excused here once each.
+	eval "$(grep -E '^ZC_(KPAT|KALLOW|XPAT)=' "$TOP/tests/vm/guest/zc-lib.sh")"
+	sed 's/^\[[ 0-9.]*\] //' "$LOG" | sed -n 's/^ *# log: expected: //p' > "$LOGDIR/expected.log"
+	sed 's/^\[[ 0-9.]*\] //' "$LOG" | grep -av -e 'ZCHECK: ' -e '^run.sh: ' -e '^ *# ' |
+		grep -aE -e "$ZC_KPAT" -e "$ZC_XPAT" | grep -avE -e "$ZC_KALLOW" |
+		awk -v exf="$LOGDIR/expected.log" 'FILENAME == exf { ex[$0]++; next }
+		{ t = $0; sub(/^\[ *[0-9.]+\] /, "", t); if (ex[t] > 0) { ex[t]--; next } print }' \
+		"$LOGDIR/expected.log" - > "$LOGDIR/trouble.log"
 	if [ -s "$LOGDIR/trouble.log" ] && [ "$nfail" = 0 ]; then
 		echo "not ok - $name: kernel/Xen trouble in the logs outside any case:"
 		head -5 "$LOGDIR/trouble.log" | sed 's/^/    # /'
@@ -104,11 +117,87 @@ zc_host_run() {
 	if [ "$MODE" = check ]; then
 		summary="$npass passed, $nfail failed"
 		[ "${nskip:-0}" != 0 ] && summary+=", $nskip skipped"
+		[ -n "${ZC_CASES:-}" ] && summary+=" (partial run: ZC_CASES)"
 		echo "$summary"
 	else
 		[ "$rc" = 0 ] && echo "$MODE: PASS" || echo "$MODE: FAIL"
 	fi
 	exit $rc
+}
+
+# zc_manifest_check PLAT LOG: compare the verdicts in the serial log LOG
+# ("ZCHECK: ok - NAME", "ZCHECK: ok - NAME # SKIP why", "ZCHECK: not ok -
+# NAME") with tests/manifest/PLAT.txt (its header has the format). Prints one
+# "not ok - manifest: ..." line per problem (at most 10, then a count) and
+# sets ZC_MANIFEST_FAILS to the number of problems. With ZC_CASES set, only
+# the named cases are required (a partial run, and said so).
+zc_manifest_check() {
+	local plat=$1 log=$2 mf name kind rest line n=0 shown=0 c
+	local -A want=() reason=() got=() times=()
+	local -a problems=() order=()
+	mf=$TOP/tests/manifest/$plat.txt
+	ZC_MANIFEST_FAILS=0
+	if [ ! -r "$mf" ]; then
+		echo "not ok - manifest: no $mf"
+		ZC_MANIFEST_FAILS=1
+		return
+	fi
+	while IFS= read -r line || [ -n "$line" ]; do
+		n=$((n + 1))
+		line=${line%%#*}
+		read -r name kind rest <<< "$line"
+		[ -n "$name" ] || continue
+		if ! [[ $name =~ ^[A-Za-z0-9_.-]+$ ]] || { [ -n "$kind" ] && { [ "$kind" != SKIP ] || [ -z "$rest" ]; }; }; then
+			problems+=("$mf:$n: not 'NAME' or 'NAME SKIP REASON': $line")
+			continue
+		fi
+		[ -n "${want[$name]:-}" ] && problems+=("$mf:$n: $name listed twice")
+		want[$name]=${kind:-run}
+		reason[$name]=$rest
+		order+=("$name")
+	done < "$mf"
+	# the verdicts, in the order they came
+	while IFS= read -r line; do
+		line=${line#*ZCHECK: }
+		case $line in
+		"ok - "*"# SKIP"*) name=${line#ok - }; name=${name%% *}; kind=skip ;;
+		"ok - "*) name=${line#ok - }; name=${name%% *}; kind=ok ;;
+		"not ok - "*) name=${line#not ok - }; name=${name%% *}; kind=fail ;;
+		*) continue ;;
+		esac
+		times[$name]=$(( ${times[$name]:-0} + 1 ))
+		got[$name]=$kind
+	done < <(tr -d '\r' < "$log" | grep -a -o -E 'ZCHECK: (not )?ok - .*')
+	for name in "${!got[@]}"; do
+		case $name in vm_setup|vm_teardown) continue ;; esac
+		[ "${times[$name]}" -gt 1 ] && problems+=("$name reported ${times[$name]} verdicts")
+		if [ -z "${want[$name]:-}" ]; then
+			problems+=("$name ran but is not in tests/manifest/$plat.txt")
+		elif [ "${got[$name]}" = skip ] && [ "${want[$name]}" != SKIP ]; then
+			problems+=("$name skipped, but it must run on $plat")
+		elif [ "${got[$name]}" = ok ] && [ "${want[$name]}" = SKIP ]; then
+			problems+=("$name passed, but tests/manifest/$plat.txt says it skips here (${reason[$name]}): fix the manifest")
+		fi
+	done
+	for name in vm_setup vm_teardown; do
+		[ -n "${got[$name]:-}" ] || problems+=("$name reported no verdict")
+	done
+	if [ -n "${ZC_CASES:-}" ]; then
+		for c in ${ZC_CASES//,/ }; do
+			[ -n "${got[$c]:-}" ] || problems+=("$c (ZC_CASES) reported no verdict")
+		done
+		echo "# partial run (ZC_CASES=$ZC_CASES): the other cases of tests/manifest/$plat.txt were not run; this verdict is not the whole suite's"
+	else
+		for name in "${order[@]}"; do
+			[ -n "${got[$name]:-}" ] || problems+=("$name (tests/manifest/$plat.txt) reported no verdict")
+		done
+	fi
+	for line in "${problems[@]}"; do
+		shown=$((shown + 1))
+		[ $shown -le 10 ] && echo "not ok - manifest: $line"
+	done
+	[ $shown -gt 10 ] && echo "not ok - manifest: ... and $((shown - 10)) more problems"
+	ZC_MANIFEST_FAILS=${#problems[@]}
 }
 
 # --- files dom0 sent over the console (display demo, owner: display) ---

@@ -7,7 +7,8 @@
 #   shell  interactive dom0 shell on this terminal (Ctrl-A X quits QEMU)
 # Logs: build/vm/logs/<date>/{serial,dom0,domU,xen}.log (build/vm/logs/latest).
 # Env: ZC_TIMEOUT (s, default 900), ZC_CASES="a,b" (only these cases),
-#      ZC_CASE_TIMEOUT (s, default 180), ZC_SMP (1), ZC_MEM (MiB, 2048), ZC_VERBOSE=1
+#      ZC_CASE_TIMEOUT (s, default 180), ZC_SMP (2: the concurrency cases run
+#      on two vCPUs at once), ZC_MEM (MiB, 2048), ZC_VERBOSE=1
 #      (echo the whole serial log), KV (from build.sh).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,11 +20,13 @@ for f in "$OUT/xen" "$OUT/vmlinux" "$OUT/dom0.cpio"; do
 done
 
 XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all"
-DOM0_ARGS="console=hvc0 earlyprintk=xen panic=-1 zc.mode=$MODE zc.exit=debugexit"
+# init_on_free: pages freed while a domain still maps them would read as zeros
+# (to_refs_release_deferred, to_refs_unload_while_mapped check they do not)
+DOM0_ARGS="console=hvc0 earlyprintk=xen panic=-1 init_on_free=1 zc.mode=$MODE zc.exit=debugexit"
 DOM0_ARGS+=" zc.case_timeout=${ZC_CASE_TIMEOUT:-180}"
 [ -n "${ZC_CASES:-}" ] && DOM0_ARGS+=" zc.cases=${ZC_CASES// /,}"
 # QEMU splits -initrd (the multiboot modules) at commas; ',,' is a literal comma
-QEMU=(qemu-system-x86_64 -accel tcg -cpu qemu64 -smp "${ZC_SMP:-1}" -m "${ZC_MEM:-2048}"
+QEMU=(qemu-system-x86_64 -accel tcg -cpu qemu64 -smp "${ZC_SMP:-2}" -m "${ZC_MEM:-2048}"
 	-nodefaults -no-user-config -display none -no-reboot -monitor none
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 	-kernel "$OUT/xen" -append "$XEN_ARGS"
@@ -38,5 +41,6 @@ if [ "$MODE" = shell ]; then
 	exit $rc
 fi
 
+PLAT=x86_64
 . "$TOP/tests/vm/host-lib.sh"
 zc_host_run vm "vm: booting Xen + dom0 + domU under QEMU TCG ($MODE)"

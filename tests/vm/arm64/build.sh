@@ -4,6 +4,7 @@
 # Build everything the arm64 VM harness boots, into $OUT (build/vm-<plat>):
 #   module/xen_drm_zcopy.ko  the driver, cross-built against the Debian arm64
 #                            headers of the platform's kernel
+#   kmod/zc_importer.ko, kmod/zc_contig.ko  test-only dma-buf importer and exporter (tests/kmod)
 #   tests/zctest, tests/zcopy-agent   static aarch64 test programs (libdrm.a)
 #   xen                      Xen 4.17 arm64 (an arm64 Image, loaded by QEMU -kernel)
 #   Image                    the dom0 (and domU) kernel, an uncompressed Image
@@ -56,12 +57,12 @@ make -C "$KDIR" M="$M/src" ARCH=arm64 CROSS_COMPILE="$CROSS" \
 	CONFIG_DEBUG_INFO_BTF_MODULES= -j2 modules
 cp "$M/src/xen_drm_zcopy.ko" "$M/"
 
-# ---------------------------------------------------------------- test exporter
-# tests/exporter/zc_contig.ko: a test-only dma-buf exporter (built in a copy)
-echo "== test exporter module"
-rm -rf "$OUT/exporter"
-cp -a "$TOP/tests/exporter" "$OUT/exporter"
-make -C "$KDIR" M="$OUT/exporter" ARCH=arm64 CROSS_COMPILE="$CROSS" \
+# ---------------------------------------------------------------- test importer module
+echo "== test importer module (tests/kmod)"
+rm -rf "$OUT/kmod"
+mkdir -p "$OUT/kmod"
+cp "$TOP"/tests/kmod/Kbuild "$TOP"/tests/kmod/*.[ch] "$OUT/kmod/"
+make -C "$KDIR" M="$OUT/kmod" ARCH=arm64 CROSS_COMPILE="$CROSS" \
 	CONFIG_DEBUG_INFO_BTF_MODULES= -j2 modules
 
 # ---------------------------------------------------------------- test programs
@@ -182,8 +183,8 @@ mkdir -p "$R/etc/xen" "$R/var/lib/xen" "$R/var/log/xen/console" "$R/var/lib/xens
 echo '# xl defaults (no networking or block backends in the test system)' > "$R/etc/xen/xl.conf"
 copy_modules "$R" xenfs xen-privcmd xen-evtchn xen-gntdev xen-gntalloc drm vgem vivid
 mkdir -p "$R/lib/modules/$KREL/extra"
-cp "$M/xen_drm_zcopy.ko" "$R/lib/modules/$KREL/extra/"
-cp "$OUT/exporter/zc_contig.ko" "$R/lib/modules/$KREL/extra/"
+cp "$M/xen_drm_zcopy.ko" "$OUT/kmod/zc_importer.ko" "$OUT/kmod/zc_contig.ko" \
+	"$R/lib/modules/$KREL/extra/"
 for m in $(modinfo -F depends "$M/xen_drm_zcopy.ko" | tr ',' ' '); do
 	copy_modules "$R" "$m"
 done

@@ -18,6 +18,8 @@ step_fail() { # step_fail NAME LOG
 	exit 1
 }
 "$TOP/tests/vm/arm64/setup-host.sh" > "$OUT/setup.log" 2>&1 || step_fail "host set-up" "$OUT/setup.log"
+/bin/busybox sh "$TOP/tests/vm/scan-selftest.sh" > "$OUT/scan-selftest.log" 2>&1 ||
+	step_fail "vm_scan_selftest (the log scan misses or invents trouble)" "$OUT/scan-selftest.log"
 t0=${EPOCHREALTIME/./}
 "$TOP/tests/vm/arm64/fetch.sh" > "$OUT/fetch.log" 2>&1 || step_fail "fetch of the arm64 packages" "$OUT/fetch.log"
 t1=${EPOCHREALTIME/./}

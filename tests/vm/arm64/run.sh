@@ -16,7 +16,7 @@
 # "ZCHECK: RESULT" line, never from QEMU's exit status alone.
 # Logs: build/vm-<plat>/logs/<date>-<mode>/{serial,dom0,domU,xen,trouble}.log
 # Env: ZC_TIMEOUT (s, default 1200), ZC_CASES="a,b", ZC_CASE_TIMEOUT (s, 180),
-#      ZC_SMP (1), ZC_MEM (MiB, 1024), ZC_DOM0_MEM (MiB, 512), ZC_VERBOSE=1
+#      ZC_SMP (2, as x86_64: the concurrency cases in parallel), ZC_MEM (MiB, 1024), ZC_DOM0_MEM (MiB, 512), ZC_VERBOSE=1
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 PLAT=${1:?usage: $0 arm64|arm64-16k [check|demo|shell]}
@@ -35,7 +35,9 @@ for f in "$OUT/xen" "$OUT/Image" "$OUT/dom0.cpio"; do
 done
 
 XEN_ARGS="dom0_mem=${ZC_DOM0_MEM:-512}M console=dtuart dtuart=/pl011@9000000 loglvl=all guest_loglvl=all"
-DOM0_ARGS="console=hvc0 earlycon=xenboot rdinit=/init panic=-1 zc.mode=$MODE zc.exit=poweroff"
+# init_on_free: pages freed while a domain still maps them would read as zeros
+# (to_refs_release_deferred, to_refs_unload_while_mapped check they do not)
+DOM0_ARGS="console=hvc0 earlycon=xenboot rdinit=/init panic=-1 init_on_free=1 zc.mode=$MODE zc.exit=poweroff"
 DOM0_ARGS+=" zc.case_timeout=${ZC_CASE_TIMEOUT:-180}"
 [ -n "${ZC_CASES:-}" ] && DOM0_ARGS+=" zc.cases=${ZC_CASES// /,}"
 # QEMU splits -device options at commas; ',,' is a literal comma.
@@ -43,7 +45,7 @@ DOM0_ARGS+=" zc.case_timeout=${ZC_CASE_TIMEOUT:-180}"
 # (0x48000000): the guest-loader modules must stay clear of it (kernel at
 # 0x42000000 may be up to 96 MiB, the initramfs goes above it).
 QEMU=(qemu-system-aarch64 -machine virt,virtualization=on,gic-version=3 -accel tcg
-	-cpu $CPU -smp "${ZC_SMP:-1}" -m "${ZC_MEM:-1024}"
+	-cpu $CPU -smp "${ZC_SMP:-2}" -m "${ZC_MEM:-1024}"
 	-display none -no-reboot -monitor none -nodefaults
 	-kernel "$OUT/xen" -append "$XEN_ARGS"
 	-device guest-loader,addr=0x42000000,kernel="$OUT/Image",bootargs="${DOM0_ARGS//,/,,}"
