@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * TO_REFS of an exporter that hands out one large segment (issue #9, items
- * 4 and 12): the test exporter zc_contig (tests/exporter/) exports a block
+ * 4 and 12): the test exporter zc_contig (tests/kmod/) exports a block
  * of contiguous pages as a single sg segment. In a PV domain it picks a
  * block whose machine frames are not contiguous, which swiotlb-xen would
  * bounce: TO_REFS must grant the block's own frames anyway (our device's
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "cases.h"
-#include "../exporter/zc_contig.h"
+#include "../kmod/zc_contig.h"
 
 #define CONTIG_PAGES 16
 #define CONTIG_PAGES_BIG 512
@@ -43,7 +43,7 @@ ZC_TEST(to_refs_contiguous_segment)
 
 	ZCC_NEED_DOMU(ctx);
 	CK(zc >= 0 && vgem >= 0, "open: %s", zc_errname(errno));
-	CK(!system("modprobe zc_contig"), "modprobe zc_contig (tests/exporter)");
+	CK(!system("modprobe zc_contig"), "modprobe zc_contig (tests/kmod)");
 	dev = open("/dev/zc_contig", O_RDWR | O_CLOEXEC);
 	CK(dev >= 0, "open /dev/zc_contig: %s", zc_errname(errno));
 	/*
@@ -145,7 +145,7 @@ ZC_TEST(to_refs_unaligned_refused)
 	int dev = -1, zc = zc_open_render(), rc = ZC_PASS;
 
 	CK(refs && zc >= 0, "open: %s", zc_errname(errno));
-	CK(!system("modprobe zc_contig"), "modprobe zc_contig (tests/exporter)");
+	CK(!system("modprobe zc_contig"), "modprobe zc_contig (tests/kmod)");
 	dev = open("/dev/zc_contig", O_RDWR | O_CLOEXEC);
 	CK(dev >= 0, "open /dev/zc_contig: %s", zc_errname(errno));
 	CK(!ioctl(dev, ZC_CONTIG_CREATE, &c), "ZC_CONTIG_CREATE: %s", zc_errname(errno));
