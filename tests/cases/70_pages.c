@@ -80,6 +80,9 @@ static int from_refs_n(struct zc_ctx *ctx, unsigned int n, uint32_t seed)
 			 "tail slot at %zu does not follow the last grant", t);
 	cur = seed + 2;
 	munmap(m, rounded);
+	/* what a DMA importer sees: its sg pages, vmap, the whole dma-buf */
+	ZC_CHECK(zc_importer_check_seed(pfd, ctx->domu, refs, n, 0, cur) == ZC_PASS,
+		 "the importer's view (see above)");
 
 	ZC_EXPECT_ERRNO(zcc_close_handle(vg, vh), 0);
 	ZC_EXPECT_ERRNO(zcc_close_handle(fd, fr.handle), 0);

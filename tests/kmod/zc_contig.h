@@ -18,6 +18,6 @@ struct zc_contig_create {
 	__u32 machine_discontig;	/* out: its machine frames are not contiguous */
 };
 
-#define ZC_CONTIG_CREATE	_IOWR('Z', 0x40, struct zc_contig_create)
+#define ZC_CONTIG_CREATE	_IOWR('Z', 0x60, struct zc_contig_create)
 
 #endif
