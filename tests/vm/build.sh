@@ -161,7 +161,7 @@ fi
 if [ -d "$TOP/tests/bench" ]; then
 	make -C "$TOP/tests/bench" O="$OUT/bench"
 	mkdir -p "$R/zc/bench"
-	install -m 0755 "$OUT/bench/zcbench" "$TOP/tests/bench/run-bench.sh" "$R/zc/bench/"
+	install -m 0755 "$OUT/bench/zcbench" "$TOP"/tests/bench/*.sh "$R/zc/bench/"
 fi
 ldconfig -r "$R"
 mkcpio "$R" "$OUT/dom0.cpio"

@@ -69,6 +69,11 @@ echo "== test programs (static aarch64)"
 make -C "$TOP/tests" O="$OUT/tests" CC="${CROSS}gcc" CFLAGS="-O2 -g -static" \
 	DRM_CFLAGS="-I$R0/usr/include/libdrm -I$R0/usr/include" \
 	DRM_LIBS="$R0/usr/lib/aarch64-linux-gnu/libdrm.a" -j2
+# --- bench (owner: perf): tests/bench, for `make bench-arm64` ---
+make -C "$TOP/tests/bench" O="$OUT/bench" CC="${CROSS}gcc" CFLAGS="-O2 -g -static" \
+	DRM_CFLAGS="-I$R0/usr/include/libdrm -I$R0/usr/include" \
+	DRM_LIBS="$R0/usr/lib/aarch64-linux-gnu/libdrm.a"
+# --- end bench ---
 
 # ---------------------------------------------------------------- helpers
 # The host cannot run aarch64 binaries (no ldd): library closures come from
@@ -197,6 +202,10 @@ install -m 0755 "$TOP/tests/vm/guest/dom0-suite.sh" "$R/zc/"
 if [ -d "$TOP/tests/demo" ]; then
 	cp -a "$TOP/tests/demo" "$R/zc/demo"
 fi
+# --- bench (owner: perf) ---
+mkdir -p "$R/zc/bench"
+install -m 0755 "$OUT/bench/zcbench" "$TOP"/tests/bench/*.sh "$R/zc/bench/"
+# --- end bench ---
 mkcpio "$R" "$OUT/dom0.cpio"
 echo "dom0.cpio $(( $(stat -c %s "$OUT/dom0.cpio") >> 20 )) MiB, domU.cpio $(( $(stat -c %s "$OUT/domU.cpio") >> 20 )) MiB"
 echo "KREL=$KREL"
