@@ -102,6 +102,7 @@ struct zb_results {
 	double setup_ratio_8100;		/* gntdev / FROM_REFS set-up at 8100 refs, 0 = not run */
 	double perref_spread;			/* max/min per-ref set-up, 256.. refs, 0 = not run */
 	unsigned int perref_lo, perref_hi;	/* the sizes it spans */
+	double perref_spread_min;		/* the same from the minimums */
 	double marginal_spread;			/* the same for the marginal cost */
 	double sync_spread;			/* max/min per-call SYNC cost, 0 = not run */
 	unsigned int sync_lo, sync_hi;

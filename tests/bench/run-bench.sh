@@ -131,7 +131,10 @@ fi
 
 # ---------------------------------------------------------------- display part
 if [ -e $B/display-bench.sh ]; then
+	# the same runs, and the largest frame of the CPU part (4K in full mode:
+	# the scan-out target is at 4K)
 	export ZC_BENCH_REPS="$reps" ZC_BENCH_DISPLAY_FRAMES=$((frames * 3))
+	export ZC_BENCH_DISPLAY_SIZE="${sizes##*,}"
 	sh $B/display-bench.sh || rc=1
 else
 	echo

@@ -256,40 +256,85 @@ static void stat_of(const struct cyc *c, int n, int field, struct zb_stat *s)
 	zb_stat(v, i, s);
 }
 
-/* warm-up + reps interleaved cycles of a and b at size n; one table row */
-static int measure(struct scale_env *e, const char *op, unsigned int n, cycle_fn a, cycle_fn b,
-		   double *a_setup_med, double *b_setup_med)
+/*
+ * Every size: a warm-up cycle of a and b (which checks the data); then
+ * reps rounds over all sizes (ascending on even rounds, descending on odd
+ * ones), a and b in alternating order, so that a change of the host's load
+ * during the run falls on every size and both paths alike. One table row
+ * per size; medians (and minimums) of the set-up times into am/bm (amin).
+ */
+static int measure_all(struct scale_env *e, const char *op, cycle_fn a, cycle_fn b,
+		       double *am, double *bm, double *amin)
 {
-	struct cyc ca[64], cb[64], warm;
-	struct zb_stat sa, sb, ra, rb, aa, ga;
-	int r, reps = e->o->reps > 64 ? 64 : e->o->reps;
+	static struct cyc ca[ZB_MAX_SIZES][64], cb[ZB_MAX_SIZES][64];
+	const struct zb_opts *o = e->o;
+	unsigned int i, k, ns = o->nrefs;
+	int r, reps = o->reps > 64 ? 64 : o->reps;
+	struct cyc warm;
 
-	if (a(e, n, 1, &warm) || b(e, n, 1, &warm))
-		return -1;
-	for (r = 0; r < reps; r++) {
-		if (zb_b_first(r)) {
-			if (b(e, n, 0, &cb[r]) || a(e, n, 0, &ca[r]))
-				return -1;
-		} else if (a(e, n, 0, &ca[r]) || b(e, n, 0, &cb[r])) {
+	for (i = 0; i < ns; i++)
+		if (a(e, o->refs[i], 1, &warm) || b(e, o->refs[i], 1, &warm))
 			return -1;
+	for (r = 0; r < reps; r++)
+		for (k = 0; k < ns; k++) {
+			unsigned int n;
+
+			i = zb_b_first(r) ? ns - 1 - k : k;
+			n = o->refs[i];
+			if ((r + k) & 1) {
+				if (b(e, n, 0, &cb[i][r]) || a(e, n, 0, &ca[i][r]))
+					return -1;
+			} else if (a(e, n, 0, &ca[i][r]) || b(e, n, 0, &cb[i][r])) {
+				return -1;
+			}
 		}
+	for (i = 0; i < ns; i++) {
+		struct zb_stat sa, sb, ra, rb, aa, ga;
+		unsigned int n = o->refs[i];
+
+		stat_of(ca[i], reps, 0, &sa);
+		stat_of(cb[i], reps, 0, &sb);
+		stat_of(ca[i], reps, 1, &ra);
+		stat_of(cb[i], reps, 1, &rb);
+		stat_of(ca[i], reps, 2, &aa);
+		stat_of(ca[i], reps, 3, &ga);
+		printf("   %-4s %6u %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f %7.2fx %8.2f %8.2f %9.3f %9.3f",
+		       op, n, sa.min / 1e3, sa.med / 1e3, sa.max / 1e3, sb.min / 1e3, sb.med / 1e3,
+		       sb.max / 1e3, sb.med / sa.med, sa.med / n, sb.med / n, ra.med / 1e3,
+		       rb.med / 1e3);
+		if (!strcmp(op, "to"))
+			printf(" %9.3f %9.3f", aa.med / 1e3, ga.med / 1e3);
+		printf("\n");
+		am[i] = sa.med;
+		bm[i] = sb.med;
+		amin[i] = sa.min;
 	}
-	stat_of(ca, reps, 0, &sa);
-	stat_of(cb, reps, 0, &sb);
-	stat_of(ca, reps, 1, &ra);
-	stat_of(cb, reps, 1, &rb);
-	stat_of(ca, reps, 2, &aa);
-	stat_of(ca, reps, 3, &ga);
-	printf("   %-4s %6u %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f %7.2fx %8.2f %8.2f %9.3f %9.3f",
-	       op, n, sa.min / 1e3, sa.med / 1e3, sa.max / 1e3, sb.min / 1e3, sb.med / 1e3,
-	       sb.max / 1e3, sb.med / sa.med, sa.med / n, sb.med / n, ra.med / 1e3, rb.med / 1e3);
-	if (!strcmp(op, "to"))
-		printf(" %9.3f %9.3f", aa.med / 1e3, ga.med / 1e3);
-	printf("\n");
 	fflush(stdout);
-	*a_setup_med = sa.med;
-	*b_setup_med = sb.med;
 	return 0;
+}
+
+/* largest / smallest per-ref cost t[i] / refs[i] over the sizes >= 256 */
+static double perref_spread(const struct zb_opts *o, const double *t, unsigned int *lo,
+			    unsigned int *hi)
+{
+	double mn = 0, mx = 0;
+	unsigned int i;
+
+	*lo = *hi = 0;
+	for (i = 0; i < o->nrefs; i++) {
+		double pr = t[i] / o->refs[i];
+
+		if (o->refs[i] < 256)
+			continue;
+		if (!*lo || pr < mn)
+			mn = pr;
+		if (!*lo || pr > mx)
+			mx = pr;
+		if (!*lo)
+			*lo = o->refs[i];
+		*hi = o->refs[i];
+	}
+	return *hi > *lo ? mx / mn : 0;
 }
 
 static int open_dev(const char *path)
@@ -391,7 +436,7 @@ int zb_scale(struct zb_opts *o)
 {
 	struct scale_env e;
 	unsigned int i, max = 0, lo = 0, hi = 0;
-	double zs, gs, pr_min = 0, pr_max = 0, zmed[ZB_MAX_SIZES], gmed[ZB_MAX_SIZES];
+	double zmed[ZB_MAX_SIZES], gmed[ZB_MAX_SIZES], zmin[ZB_MAX_SIZES];
 	int id, ret = -1;
 
 	for (i = 0; i < o->nrefs; i++)
@@ -404,45 +449,26 @@ int zb_scale(struct zb_opts *o)
 
 	printf("\n== set-up and release against the number of grant refs: ms, min / median / max of %d runs ==\n",
 	       o->reps);
-	printf("   (per size: a warm-up cycle of each that checks the data, then the runs, interleaved,\n"
-	       "   order alternated; ratio = other / zero-copy set-up, medians; us/ref = median set-up / refs)\n");
+	printf("   (a warm-up cycle of each at each size, which checks the data; then the runs: all sizes\n"
+	       "   in turn, both paths at each, orders alternated; ratio = other / zero-copy set-up,\n"
+	       "   medians; us/ref = median set-up / refs)\n");
 	printf("   from: zero-copy = FROM_REFS + PRIME export + vgem import; release = close all + WAIT_FREE\n"
 	       "         other = gntdev MAP_GRANT_REF + mmap; release = munmap + UNMAP_GRANT_REF\n");
 	printf("   op     refs    zero-copy set-up (ms)          other set-up (ms)      ratio  us/ref:zc    other  release:zc    other\n");
-	for (i = 0; i < o->nrefs; i++) {
-		unsigned int n = o->refs[i];
-		double pr;
-
-		if (measure(&e, "from", n, cycle_from_zc, cycle_from_gntdev, &zs, &gs))
-			goto out;
-		zmed[i] = zs;
-		gmed[i] = gs;
-		if (n == 8100)
-			zb_res.setup_ratio_8100 = gs / zs;
-		pr = zs / n;
-		if (n >= 256) {
-			if (!lo || pr < pr_min)
-				pr_min = pr;
-			if (!lo || pr > pr_max)
-				pr_max = pr;
-			if (!lo)
-				lo = n;
-			hi = n;
-		}
-	}
-	if (lo && hi > lo) {
-		zb_res.perref_spread = pr_max / pr_min;
-		zb_res.perref_lo = lo;
-		zb_res.perref_hi = hi;
-	}
+	if (measure_all(&e, "from", cycle_from_zc, cycle_from_gntdev, zmed, gmed, zmin))
+		goto out;
+	for (i = 0; i < o->nrefs; i++)
+		if (o->refs[i] == 8100)
+			zb_res.setup_ratio_8100 = gmed[i] / zmed[i];
+	zb_res.perref_spread = perref_spread(o, zmed, &zb_res.perref_lo, &zb_res.perref_hi);
+	zb_res.perref_spread_min = perref_spread(o, zmin, &lo, &hi);
 	marginal(o, zmed, gmed);
 	printf("   to:   zero-copy = vgem dumb buffer (create + export) + import + TO_REFS; release = close all\n"
 	       "         other = gntalloc ALLOC_GREF; release = DEALLOC_GREF\n"
 	       "         (last columns, zero-copy medians: the vgem create + export part, the TO_REFS ioctl alone)\n");
 	printf("   op     refs    zero-copy set-up (ms)          other set-up (ms)      ratio  us/ref:zc    other  release:zc    other  vgem part   TO_REFS\n");
-	for (i = 0; i < o->nrefs; i++)
-		if (measure(&e, "to", o->refs[i], cycle_to_zc, cycle_to_gntalloc, &zs, &gs))
-			goto out;
+	if (measure_all(&e, "to", cycle_to_zc, cycle_to_gntalloc, zmed, gmed, zmin))
+		goto out;
 	ret = 0;
 out:
 	env_close(&e, id, &ret);

@@ -29,6 +29,8 @@
 
 #include "bench.h"
 
+#define CHUNK 10	/* calls timed in one go */
+
 struct sync_buf {
 	unsigned int n;
 	uint32_t handle, vh;
@@ -132,7 +134,8 @@ int zb_sync(struct zb_opts *o)
 	unsigned int i, max = 0, ns = o->nsync;
 	double lo = 0, hi = 0, warm;
 	uint32_t *refs = NULL;
-	int zc, vg, r, id = -1, ret = -1;
+	int zc, vg, r, c, id = -1, ret = -1;
+	int chunks = (o->calls + CHUNK - 1) / CHUNK;
 
 	memset(b, 0, sizeof(b));
 	for (i = 0; i < ns; i++)
@@ -168,17 +171,28 @@ int zb_sync(struct zb_opts *o)
 			zb_fail("the domU could not stamp frame %u", frame);
 			goto out;
 		}
-		for (i = 0; i < ns; i++) {
-			struct sync_buf *s = &b[zb_b_first(r) ? ns - 1 - i : i];
-
-			if (check_frame(s, frame) || time_calls(s, o->calls, &s->t[r]))
+		for (i = 0; i < ns; i++)
+			if (check_frame(&b[i], frame))
 				goto out;
-		}
+		/* chunks of CHUNK calls, the sizes in turn, orders alternated: a
+		 * change of the host's load falls on every size alike */
+		for (i = 0; i < ns; i++)
+			b[i].t[r] = 0;
+		for (c = 0; c < chunks; c++)
+			for (i = 0; i < ns; i++) {
+				struct sync_buf *s = &b[(c + r) & 1 ? ns - 1 - i : i];
+				double per_call = 0;
+
+				if (time_calls(s, CHUNK, &per_call))
+					goto out;
+				s->t[r] += per_call / chunks;
+			}
 	}
 	printf("\n== DMA_BUF_IOCTL_SYNC on a buffer vgem imported: us per call, min / median / max of %d runs of %d calls ==\n",
-	       o->reps, o->calls);
-	printf("   (START|READ and END|READ alternating; every run also reads a fresh frame between\n"
-	       "   a START and an END through vgem's import and checks it)\n");
+	       o->reps, chunks * CHUNK);
+	printf("   (START|READ and END|READ alternating, %d calls at a time, the sizes in turn; every run\n"
+	       "   also reads a fresh frame between a START and an END through vgem's import and checks it)\n",
+	       CHUNK);
 	printf("   op     pages       min    median       max\n");
 	for (i = 0; i < ns; i++) {
 		struct zb_stat s;
@@ -191,6 +205,21 @@ int zb_sync(struct zb_opts *o)
 			hi = s.med;
 	}
 	if (ns > 1) {
+		/* least squares, median per call against pages: the cost of a
+		 * walk over the pages, which must be ~0 where nothing is synced */
+		double sx = 0, sy = 0, sxx = 0, sxy = 0;
+
+		for (i = 0; i < ns; i++) {
+			struct zb_stat st;
+
+			zb_stat(b[i].t, o->reps, &st);
+			sx += b[i].n;
+			sy += st.med;
+			sxx += (double)b[i].n * b[i].n;
+			sxy += b[i].n * st.med;
+		}
+		printf("   least-squares slope: %.2f ns per page (per call)\n",
+		       1e3 * (ns * sxy - sx * sy) / (ns * sxx - sx * sx));
 		zb_res.sync_spread = hi / lo;
 		zb_res.sync_lo = o->sync[0];
 		zb_res.sync_hi = o->sync[ns - 1];

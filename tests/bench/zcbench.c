@@ -79,9 +79,9 @@ static void targets(const struct zb_opts *o)
 		printf("   per-ref set-up cost, %u to %u refs: largest / smallest %.2fx (target <= 1.1x): %s\n",
 		       zb_res.perref_lo, zb_res.perref_hi, zb_res.perref_spread,
 		       verdict(zb_res.perref_spread <= 1.1));
-	if (zb_res.marginal_spread > 0)
-		printf("   (marginal per-ref cost over the same sizes: largest / smallest %.2fx)\n",
-		       zb_res.marginal_spread);
+	if (zb_res.perref_spread_min > 0)
+		printf("   (the same from each size's fastest run: %.2fx; marginal per-ref cost, medians: %.2fx)\n",
+		       zb_res.perref_spread_min, zb_res.marginal_spread);
 	if (zb_res.sync_spread > 0)
 		printf("   SYNC per call, %u to %u pages: largest / smallest %.2fx (target <= 1.2x where no sync is needed): %s\n",
 		       zb_res.sync_lo, zb_res.sync_hi, zb_res.sync_spread,
