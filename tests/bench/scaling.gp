@@ -26,5 +26,5 @@ plot dat using 1:4 with linespoints lw 2 title "FROM_REFS + export + vgem import
      dat using 1:5 with linespoints lw 2 title "gntdev MAP_GRANT_REF + mmap", \
      dat using 1:8 with linespoints lw 2 dt 2 title "vgem buffer + import + TO_REFS", \
      dat using 1:9 with linespoints lw 2 dt 2 title "gntalloc ALLOC_GREF", \
-     dat using 1:($10 * 1000 / $1) with linespoints lw 2 dt 3 title "TO_REFS ioctl alone"
+     dat using 1:($10 * 1000 / $1) with linespoints lw 2 dt 3 lc rgb "black" title "TO_REFS ioctl alone"
 unset multiplot
