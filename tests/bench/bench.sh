@@ -20,8 +20,9 @@ set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 ARCH=${1:-x86_64}
 case $ARCH in
-x86_64) OUT=$TOP/build/bench RUN=("$TOP/tests/vm/check.sh" bench) ;;
+x86_64) OUT=$TOP/build/bench RUN=("$TOP/tests/vm/check.sh" bench) LABEL="x86_64 PV" ;;
 arm64)	OUT=$TOP/build/bench-arm64 RUN=("$TOP/tests/vm/arm64/check.sh" arm64 bench)
+	LABEL="arm64 auto-translated"
 	# its domU has 256 MiB (tests/vm/arm64/domU.cfg): with 32768 pages
 	# (128 MiB) granted, its gntdev could not map one more page (ENOMEM)
 	[ "${ZC_BENCH:-full}" = full ] && : "${ZC_BENCH_REFS:=1,16,256,2025,8100,16384}"
@@ -63,7 +64,7 @@ rows=$(grep -vc '^#' "$OUT/scaling.dat")
 if [ "$rows" -lt 2 ]; then
 	echo "bench: FAIL: the scaling table is missing or has fewer than 2 sizes (see $LOG)" | tee -a "$LOG"
 	rc=1
-elif ! gnuplot -e "dat='$OUT/scaling.dat'; png='$OUT/bench-scaling.png'; arch='$ARCH'" \
+elif ! gnuplot -e "dat='$OUT/scaling.dat'; png='$OUT/bench-scaling.png'; arch='$LABEL'" \
 	"$TOP/tests/bench/scaling.gp" 2>> "$LOG"; then
 	echo "bench: FAIL: gnuplot (see $LOG)" | tee -a "$LOG"
 	rc=1

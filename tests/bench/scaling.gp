@@ -6,7 +6,7 @@
 # their us/ref, the TO_REFS ioctl alone ms (medians).
 set terminal pngcairo size 1200,500 font ",10" noenhanced
 set output png
-set multiplot layout 1,2 title sprintf("xen-zcopy set-up cost against the number of 4 KiB grant refs (%s PV dom0, Xen 4.17 under QEMU TCG; medians)", arch)
+set multiplot layout 1,2 title sprintf("xen-zcopy set-up cost against the number of 4 KiB grant refs (%s dom0, Xen 4.17 under QEMU TCG; medians)", arch)
 set logscale x 2
 set xlabel "grant refs"
 set grid
