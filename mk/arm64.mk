@@ -10,7 +10,7 @@
 # (XZC_ARM64_CACHE), nothing is installed for arm64. Same knobs as `make check`:
 # ZC_CASES=a,b ZC_TIMEOUT=s ZC_CASE_TIMEOUT=s ZC_VERBOSE=1, plus ZC_SMP, ZC_MEM.
 
-.PHONY: check-arm64 check-arm64-16k vm-shell-arm64 vm-shell-arm64-16k
+.PHONY: check-arm64 check-arm64-16k vm-shell-arm64 vm-shell-arm64-16k bench-arm64
 
 check-arm64:
 	@tests/vm/arm64/check.sh arm64 check
@@ -23,3 +23,7 @@ vm-shell-arm64:
 
 vm-shell-arm64-16k:
 	@tests/vm/arm64/check.sh arm64-16k shell
+
+# make bench on the 4K arm64 system (tests/bench/bench.sh, owner: perf)
+bench-arm64:
+	@tests/bench/bench.sh arm64

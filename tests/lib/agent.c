@@ -220,6 +220,11 @@ int zc_agent_fill(struct zc_ctx *ctx, int id, uint32_t seed)
 	return agent_call(ctx, NULL, 0, "fill %d %u", id, seed);
 }
 
+int zc_agent_mark(struct zc_ctx *ctx, int id, uint32_t frame)
+{
+	return agent_call(ctx, NULL, 0, "mark %d %u", id, frame);
+}
+
 int zc_agent_release(struct zc_ctx *ctx, int id)
 {
 	return agent_call(ctx, NULL, 0, "release %d", id);

@@ -3,6 +3,7 @@
  * The data pattern: every 32-bit word is a hash of (seed, word index), so a
  * page that was swapped, shifted, zeroed or left stale does not match.
  */
+#include <string.h>
 #include <unistd.h>
 
 #include "zctest.h"
@@ -124,4 +125,27 @@ size_t zc_grants_verify(const void *map, size_t ofs, size_t len, uint32_t seed)
 		done += n;
 	}
 	return 0;
+}
+
+/*
+ * Frame markers (the benchmark, tests/bench): the domU stamps the first 8
+ * bytes of every 4 KiB grant of a frame with zc_mark_word(frame, grant),
+ * so a consumer can tell a fresh frame from a stale one on every page.
+ */
+uint64_t zc_mark_word(uint32_t frame, uint32_t grant)
+{
+	return (uint64_t)pattern_word(frame, grant) << 32 |
+	       pattern_word(frame ^ 0xA5A5A5A5u, grant);
+}
+
+void zc_grants_mark(void *map, unsigned int n, uint32_t frame)
+{
+	size_t st = zc_grant_stride();
+	unsigned int k;
+
+	for (k = 0; k < n; k++) {
+		uint64_t w = zc_mark_word(frame, k);
+
+		memcpy((uint8_t *)map + (size_t)k * st, &w, sizeof(w));
+	}
 }

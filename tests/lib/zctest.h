@@ -91,6 +91,13 @@ size_t zc_verify(const void *buf, size_t len, uint32_t seed);
 size_t zc_grant_stride(void);
 void zc_grants_fill(void *map, size_t ofs, size_t len, uint32_t seed);
 size_t zc_grants_verify(const void *map, size_t ofs, size_t len, uint32_t seed);
+/*
+ * Frame markers (tests/bench): zc_grants_mark stamps the first 8 bytes of
+ * each of the n grants of a gntalloc/gntdev mapping with
+ * zc_mark_word(frame, grant index), so each frame differs on every page.
+ */
+uint64_t zc_mark_word(uint32_t frame, uint32_t grant);
+void zc_grants_mark(void *map, unsigned int n, uint32_t frame);
 
 /*
  * The platform, from the system (never from the driver under test):
@@ -197,6 +204,9 @@ int zc_agent_grant(struct zc_ctx *ctx, unsigned int npages, uint32_t seed,
 int zc_agent_check(struct zc_ctx *ctx, int id, uint32_t seed, size_t ofs, size_t len);
 int zc_agent_crcs(struct zc_ctx *ctx, int id, unsigned int n, uint32_t *crcs);
 int zc_agent_fill(struct zc_ctx *ctx, int id, uint32_t seed);
+/* zc_agent_mark: the domU stamps frame marker 'frame' on every grant of
+ * allocation 'id' (zc_grants_mark) */
+int zc_agent_mark(struct zc_ctx *ctx, int id, uint32_t frame);
 int zc_agent_release(struct zc_ctx *ctx, int id);
 int zc_agent_map(struct zc_ctx *ctx, int from, const uint32_t *refs,
 		 unsigned int n, int ro, int *id);

@@ -175,7 +175,7 @@ fi
 if [ -d "$TOP/tests/bench" ]; then
 	make -C "$TOP/tests/bench" O="$OUT/bench"
 	mkdir -p "$R/zc/bench"
-	install -m 0755 "$OUT/bench/zcbench" "$TOP/tests/bench/run-bench.sh" "$R/zc/bench/"
+	install -m 0755 "$OUT/bench/zcbench" "$TOP"/tests/bench/*.sh "$R/zc/bench/"
 fi
 # ---- libxengnttab zero-copy (owner: gnttab): lib/gnttab-zcopy, tools/xen-zcopy-run,
 # the test program tests/gnttab (run by tests/cases/90_gnttab.c); both with

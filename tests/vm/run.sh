@@ -25,6 +25,13 @@ XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest
 DOM0_ARGS="console=hvc0 earlyprintk=xen panic=-1 init_on_free=1 zc.mode=$MODE zc.exit=debugexit"
 DOM0_ARGS+=" zc.case_timeout=${ZC_CASE_TIMEOUT:-180}"
 [ -n "${ZC_CASES:-}" ] && DOM0_ARGS+=" zc.cases=${ZC_CASES// /,}"
+# --- bench (owner: perf): the knobs of tests/bench/bench.sh; grant tables
+# for 65536 refs both ways (Xen's default of 64 frames holds 32768 entries)
+if [ "$MODE" = bench ]; then
+	XEN_ARGS+=" gnttab_max_frames=256"
+	DOM0_ARGS+=" ${ZC_BENCH_ARGS:-}"
+fi
+# --- end bench ---
 # QEMU splits -initrd (the multiboot modules) at commas; ',,' is a literal comma
 QEMU=(qemu-system-x86_64 -accel tcg -cpu qemu64 -smp "${ZC_SMP:-2}" -m "${ZC_MEM:-2048}"
 	-nodefaults -no-user-config -display none -no-reboot -monitor none

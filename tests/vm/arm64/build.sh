@@ -70,6 +70,11 @@ echo "== test programs (static aarch64)"
 make -C "$TOP/tests" O="$OUT/tests" CC="${CROSS}gcc" CFLAGS="-O2 -g -static" \
 	DRM_CFLAGS="-I$R0/usr/include/libdrm -I$R0/usr/include" \
 	DRM_LIBS="$R0/usr/lib/aarch64-linux-gnu/libdrm.a" -j2
+# --- bench (owner: perf): tests/bench, for `make bench-arm64` ---
+make -C "$TOP/tests/bench" O="$OUT/bench" CC="${CROSS}gcc" CFLAGS="-O2 -g -static" \
+	DRM_CFLAGS="-I$R0/usr/include/libdrm -I$R0/usr/include" \
+	DRM_LIBS="$R0/usr/lib/aarch64-linux-gnu/libdrm.a"
+# --- end bench ---
 
 # ---------------------------------------------------------------- helpers
 # The host cannot run aarch64 binaries (no ldd): library closures come from
@@ -219,6 +224,10 @@ for l in libxengnttab.so.1 libxentoolcore.so.1 libxentoollog.so.1; do
 	copy_bin "$R" "$(find_lib $l)"
 done
 # ---- end of the libxengnttab zero-copy block
+# --- bench (owner: perf) ---
+mkdir -p "$R/zc/bench"
+install -m 0755 "$OUT/bench/zcbench" "$TOP"/tests/bench/*.sh "$R/zc/bench/"
+# --- end bench ---
 mkcpio "$R" "$OUT/dom0.cpio"
 echo "dom0.cpio $(( $(stat -c %s "$OUT/dom0.cpio") >> 20 )) MiB, domU.cpio $(( $(stat -c %s "$OUT/domU.cpio") >> 20 )) MiB"
 echo "KREL=$KREL"

@@ -40,6 +40,12 @@ XEN_ARGS="dom0_mem=${ZC_DOM0_MEM:-512}M console=dtuart dtuart=/pl011@9000000 log
 DOM0_ARGS="console=hvc0 earlycon=xenboot rdinit=/init panic=-1 init_on_free=1 zc.mode=$MODE zc.exit=poweroff"
 DOM0_ARGS+=" zc.case_timeout=${ZC_CASE_TIMEOUT:-180}"
 [ -n "${ZC_CASES:-}" ] && DOM0_ARGS+=" zc.cases=${ZC_CASES// /,}"
+# --- bench (owner: perf): tests/bench/bench.sh's knobs, grant tables for 65536 refs
+if [ "$MODE" = bench ]; then
+	XEN_ARGS+=" gnttab_max_frames=256"
+	DOM0_ARGS+=" ${ZC_BENCH_ARGS:-}"
+fi
+# --- end bench ---
 # QEMU splits -device options at commas; ',,' is a literal comma.
 # Without -initrd QEMU puts its device tree at RAM base + 128 MiB
 # (0x48000000): the guest-loader modules must stay clear of it (kernel at
