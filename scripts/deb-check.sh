@@ -16,7 +16,7 @@
 #      $XZ_CACHE/deb-check/base-bookworm-amd64.tar.zst, rebuilt when its
 #      recipe changes, after 7 days, or with --rebuild-base; a warm run
 #      needs no network;
-#   3. apt-get install ./xen-zcopy-dkms_*.deb ./xen-zcopy-dev_*.deb: the
+#   3. apt-get install ./xen-zcopy-dkms_*.deb ./xen-zcopy-dev_*.deb ./xen-zcopy-gnttab_*.deb: the
 #      package's postinst (dkms' common.postinst) builds and installs the
 #      module for the running and the newest kernel, as on a real dom0;
 #      then, for every other kernel, what installing a new kernel does:
@@ -29,7 +29,9 @@
 #      udev rule and modprobe.d example in place; a libdrm program that
 #      includes <xen_zcopy_drm.h> compiles and links with nothing but
 #      `pkg-config --cflags --libs xen-zcopy` (-Wall -Wextra -Werror);
-#   5. apt-get purge of both packages; then the chroot must have exactly
+#      xen-zcopy-run (xen-zcopy-gnttab) runs a program with its library
+#      preloaded, and has its man page;
+#   5. apt-get purge of the three packages; then the chroot must have exactly
 #      the paths it had before the install (find / -xdev, less /tmp, /var/log,
 #      /var/cache, apt lists), and no file under /lib/modules, /usr/src,
 #      /usr/include, /usr/share, /etc, /var/lib/dkms or /var/lib/dpkg may
@@ -70,7 +72,7 @@ read -r -a KERNELS <<< "${DEB_CHECK_KERNELS:-linux-headers-amd64 linux-headers-6
 SUITE=bookworm
 KPKGS=""
 for k in "${KERNELS[@]}"; do KPKGS+=" $k ${k/linux-headers-/linux-image-}"; done
-BASE_PKGS="dkms gcc libc6-dev make openssl libdrm-dev pkg-config$KPKGS"
+BASE_PKGS="dkms gcc libc6-dev make openssl libdrm-dev pkg-config libxengnttab1$KPKGS"
 CACHE=$XZ_CACHE/deb-check
 BASE=$CACHE/base-$SUITE-amd64.tar.zst
 LOGD=$XZ_REPO/build/deb-check
@@ -145,11 +147,12 @@ if [ -z "$DEBS_DIR" ]; then
 	"$XZ_REPO/scripts/deb-build.sh" || { res FAIL "scripts/deb-build.sh" "$(xz_since "$T0")"; finish; }
 	DEBS_DIR=$XZ_REPO/build/deb
 fi
-DKMS_DEB="" DEV_DEB=""
+DKMS_DEB="" DEV_DEB="" GNT_DEB=""
 for f in "$DEBS_DIR"/xen-zcopy-dkms_*_all.deb; do [ -e "$f" ] && DKMS_DEB=$f; done
 for f in "$DEBS_DIR"/xen-zcopy-dev_*_all.deb; do [ -e "$f" ] && DEV_DEB=$f; done
-if [ -z "$DKMS_DEB" ] || [ -z "$DEV_DEB" ]; then
-	xz_die "no xen-zcopy-dkms/-dev .deb in $DEBS_DIR"
+for f in "$DEBS_DIR"/xen-zcopy-gnttab_*_"$(dpkg --print-architecture)".deb; do [ -e "$f" ] && GNT_DEB=$f; done
+if [ -z "$DKMS_DEB" ] || [ -z "$DEV_DEB" ] || [ -z "$GNT_DEB" ]; then
+	xz_die "no xen-zcopy-dkms/-dev/-gnttab .deb in $DEBS_DIR"
 fi
 VER=$(dpkg-deb -f "$DKMS_DEB" Version)
 NAME=$(sed -nE 's/^PACKAGE_NAME="?([^"]*)"?$/\1/p' "$XZ_REPO/dkms.conf")
@@ -233,7 +236,7 @@ tar -C "$R" --zstd -xf "$BASE" || { res FAIL "unpack $BASE" "$(xz_since "$t0")";
 flock -u 9
 mount -t proc proc "$R/proc"
 mkdir -p "$R/tmp/debs"
-cp "$DKMS_DEB" "$DEV_DEB" "$R/tmp/debs/"
+cp "$DKMS_DEB" "$DEV_DEB" "$GNT_DEB" "$R/tmp/debs/"
 KVERS=()
 for k in "${KERNELS[@]}"; do KVERS+=("$(KVER_OF "$R" "$k")"); done
 res OK "fresh chroot from the cached base: kernels ${KVERS[*]}" "$(xz_since "$t0")"
@@ -249,10 +252,10 @@ snapshot > "$LOGD/files-before.txt"
 # ------------------------------------------------------------ 3. install
 t0=$(xz_now)
 if in_root "$R" apt-get -q install -y --no-install-recommends \
-	"/tmp/debs/${DKMS_DEB##*/}" "/tmp/debs/${DEV_DEB##*/}" >> "$LOG" 2>&1; then
+	"/tmp/debs/${DKMS_DEB##*/}" "/tmp/debs/${DEV_DEB##*/}" "/tmp/debs/${GNT_DEB##*/}" >> "$LOG" 2>&1; then
 	n=$(sed -nE 's/.* ([0-9]+) newly installed.*/\1/p' "$LOG" | tail -1)
-	res OK "apt-get install ./${DKMS_DEB##*/} ./${DEV_DEB##*/}" "$(xz_since "$t0")"
-	[ "$n" = 2 ] || res FAIL "apt-get installed $n packages, not 2: dependencies missing from the base?" 0.0
+	res OK "apt-get install ./${DKMS_DEB##*/} ./${DEV_DEB##*/} ./${GNT_DEB##*/}" "$(xz_since "$t0")"
+	[ "$n" = 3 ] || res FAIL "apt-get installed $n packages, not 3: dependencies missing from the base?" 0.0
 else
 	res FAIL "apt-get install of the packages" "$(xz_since "$t0")"
 	fail_log 40
@@ -353,10 +356,19 @@ else
 	fail_log 10
 fi
 
+# the preload library loads, and says why zero-copy is off (no driver here)
+# (ld.so only warns, "cannot be preloaded", when it cannot load it)
+out=$(in_root "$R" xen-zcopy-run /bin/sh -c 'echo ran' 2>&1)
+if [ "$out" = ran ] && [ -e "$R/usr/share/man/man1/xen-zcopy-run.1.gz" ]; then
+	res OK "xen-zcopy-run runs a program with the installed library preloaded" 0.0
+else
+	res FAIL "xen-zcopy-run: $(head -3 <<< "$out" | tr '\n' ' ')" 0.0
+fi
+
 # ------------------------------------------------------------ 5. purge
 t0=$(xz_now)
-if in_root "$R" apt-get -q purge -y xen-zcopy-dkms xen-zcopy-dev >> "$LOG" 2>&1; then
-	res OK "apt-get purge xen-zcopy-dkms xen-zcopy-dev" "$(xz_since "$t0")"
+if in_root "$R" apt-get -q purge -y xen-zcopy-dkms xen-zcopy-dev xen-zcopy-gnttab >> "$LOG" 2>&1; then
+	res OK "apt-get purge xen-zcopy-dkms xen-zcopy-dev xen-zcopy-gnttab" "$(xz_since "$t0")"
 else
 	res FAIL "apt-get purge" "$(xz_since "$t0")"
 	fail_log 30
