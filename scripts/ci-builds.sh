@@ -24,7 +24,7 @@ PKGS="make gcc g++ libc6-dev git cpio xz-utils file binutils patchelf
       dwarves sparse coccinelle ocaml-nox libpython3.11 dkms kmod openssl
       libdrm-dev pkg-config linux-headers-amd64 debian-archive-keyring
       flex bison bc libssl-dev libelf-dev
-      debhelper dh-dkms lintian debootstrap zstd"
+      debhelper dh-dkms lintian debootstrap zstd build-essential libxen-dev"
 T0=$(xz_now)
 missing=$(for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
