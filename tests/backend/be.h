@@ -92,7 +92,8 @@ struct be_dbuf {
 	/* KMS side */
 	uint32_t kms_handle;
 	uint64_t kms_size;
-	/* copy path */
+	/* copy path (be_opt.copy when the buffer was created) */
+	int copy;
 	void *copy_map;		/* gntdev mapping of the guest's pages */
 	xengnttab_handle *copy_gt;
 	uint32_t copy_dumb;	/* KMS dumb we copy into */

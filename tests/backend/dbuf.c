@@ -318,8 +318,10 @@ int dbuf_create(struct be_dev *d, uint64_t cookie, uint32_t w, uint32_t h,
 	d->dbufs = b;
 	if (b->be_alloc)
 		ret = zc_grant_kms(d, b);
-	else if (be_opt.copy)
+	else if (be_opt.copy) {
+		b->copy = 1;
 		ret = copy_dbuf_create(d, b);
+	}
 	else if (!w) {
 		LOG("dbuf %#llx: width 0 (a buffer the guest imported): mapped at FB_ATTACH",
 		    (unsigned long long)cookie);
@@ -392,7 +394,7 @@ int fb_attach(struct be_dev *d, uint64_t dbuf_cookie, uint64_t fb_cookie,
 		    (const char *)&format);
 		return -EINVAL;
 	}
-	if (!b->be_alloc && !be_opt.copy && !b->zc_created) {
+	if (!b->be_alloc && !b->copy && !b->zc_created) {
 		/* deferred: the geometry arrives now */
 		b->width = w;
 		b->height = h;
@@ -405,9 +407,9 @@ int fb_attach(struct be_dev *d, uint64_t dbuf_cookie, uint64_t fb_cookie,
 		ERR("FB_ATTACH %ux%u on a %ux%u buffer", w, h, b->width, b->height);
 		return -EINVAL;
 	}
-	handle = be_opt.copy && !b->be_alloc ? b->copy_dumb : b->kms_handle;
-	pitch = be_opt.copy && !b->be_alloc ? b->copy_pitch : b->pitch;
-	offset = b->be_alloc || be_opt.copy ? 0 : b->data_ofs;
+	handle = b->copy ? b->copy_dumb : b->kms_handle;
+	pitch = b->copy ? b->copy_pitch : b->pitch;
+	offset = b->be_alloc || b->copy ? 0 : b->data_ofs;
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
@@ -423,7 +425,7 @@ int fb_attach(struct be_dev *d, uint64_t dbuf_cookie, uint64_t fb_cookie,
 	}
 	f->next = d->fbs;
 	d->fbs = f;
-	if (be_opt.verify_zc && !be_opt.copy) {
+	if (be_opt.verify_zc && !b->copy) {
 		int ok = !kms_check_zero_copy(f->fb_id, b->prime_fd,
 					      b->be_alloc ? NULL : XENDRM_ZCOPY_DRIVER_NAME);
 

@@ -9,7 +9,10 @@
  * xl vdispl-attach wait up to 10 s for its InitWait). It serves every
  * vdispl device of every domain until SIGTERM/SIGINT, then tears down
  * (outputs off, buffers released, WAIT_FREE), prints the STATS line and
- * exits 0. SIGUSR1 prints the STATS line and goes on.
+ * exits 0. SIGUSR1 prints the STATS line and goes on. SIGUSR2 switches
+ * between zero-copy and the copy path (--copy) for the buffers created from
+ * then on (the benchmark measures both against one guest: the 6.1 frontend
+ * cannot be detached and attached again).
  *
  *   --legacy        the 2018 DUMB_* ioctls (displ_be's sequence) instead of
  *                   the new UAPI
@@ -22,7 +25,7 @@
  *                   through gntdev
  *   --png FILE      save the last captured frame as a PNG at exit
  *   --copy          front-alloc through gntdev + memcpy (no zero-copy; the
- *                   benchmark's baseline)
+ *                   benchmark's baseline); SIGUSR2 switches
  *   --kms DRIVER    the KMS driver to show frames on (default vkms)
  *
  * Logs go to stdout, one line per step, with a monotonic timestamp.
@@ -41,7 +44,7 @@
 struct be_opts be_opt = { .kms = "vkms" };
 struct be_stats be_st;
 static double t_start;
-static volatile sig_atomic_t stop, dump;
+static volatile sig_atomic_t stop, dump, toggle;
 
 double be_now_ms(void)
 {
@@ -71,7 +74,8 @@ void be_stats_print(FILE *f)
 		"zc_fb_ok=%ld zc_fb_bad=%ld captured=%ld capture_errors=%ld "
 		"mismatches=%ld seq_errors=%ld last_seed=%ld wait_free_timeouts=%ld "
 		"destroy_ms_max=%.1f destroy_ms_avg=%.1f wait_free_ms_max=%.1f "
-		"present_n=%ld present_ms_min=%.3f present_ms_avg=%.3f present_ms_max=%.3f\n",
+		"present_n=%ld present_ms_min=%.3f present_ms_avg=%.3f present_ms_max=%.3f "
+		"present_ms_sum=%.3f\n",
 		be_st.dev_connects, be_st.dev_disconnects, be_st.reqs, be_st.req_errors,
 		be_st.dbuf_create, be_st.dbuf_destroy, be_st.fb_attach, be_st.fb_detach,
 		be_st.set_config, be_st.flips, be_st.flip_events, be_st.events_dropped,
@@ -81,7 +85,7 @@ void be_stats_print(FILE *f)
 		be_st.dbuf_destroy ? be_st.destroy_ms_sum / be_st.dbuf_destroy : 0.0,
 		be_st.wait_free_ms_max, be_st.present_n, be_st.present_ms_min,
 		be_st.present_n ? be_st.present_ms_sum / be_st.present_n : 0.0,
-		be_st.present_ms_max);
+		be_st.present_ms_max, be_st.present_ms_sum);
 	fflush(f);
 }
 
@@ -89,6 +93,8 @@ static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		dump = 1;
+	else if (sig == SIGUSR2)
+		toggle = 1;
 	else
 		stop = 1;
 }
@@ -151,6 +157,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	LOG("starting: %s UAPI, %s%s%s%s", be_opt.api == BE_API_LEGACY ? "legacy (2018)" : "new",
@@ -177,6 +184,12 @@ int main(int argc, char **argv)
 		if (dump) {
 			dump = 0;
 			be_stats_print(stdout);
+		}
+		if (toggle) {
+			toggle = 0;
+			be_opt.copy = !be_opt.copy;
+			LOG("mode: %s for the buffers created from now on",
+			    be_opt.copy ? "copy path" : "zero-copy");
 		}
 		if (r < 0) {
 			if (errno == EINTR)

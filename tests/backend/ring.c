@@ -143,7 +143,7 @@ static int do_set_config(struct be_conn *c, const struct xendispl_set_config_req
 	c->shown_fb = r->fb_cookie;
 	if (!c->out)
 		return 0;
-	if (fb && be_opt.copy && copy_present(fb->dbuf))
+	if (fb && fb->dbuf->copy && copy_present(fb->dbuf))
 		return -EIO;
 	return kms_set_config(c, fb ? fb->fb_id : 0, r->width, r->height);
 }
@@ -171,7 +171,7 @@ static int do_pg_flip(struct be_conn *c, const struct xendispl_page_flip_req *r)
 		c->shown_fb = r->fb_cookie;
 		return ring_send_flip_event(c, r->fb_cookie) ? -EIO : 0;
 	}
-	if (be_opt.copy && copy_present(fb->dbuf))
+	if (fb->dbuf->copy && copy_present(fb->dbuf))
 		return -EIO;
 	ret = kms_flip(c, fb->fb_id);
 	if (!ret) {

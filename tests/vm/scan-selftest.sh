@@ -89,6 +89,8 @@ expect 0 5 "zc_importer: module verification failed: signature and/or required k
 expect 0 6 "[drm] Initialized xen_drm_zcopy 1.0.0 20181002 for xen_drm_zcopy on minor 0" "" ""
 expect 0 6 "platform xen_drm_zcopy: [drm] Initialized xen_drm_zcopy 1.0.0 for xen_drm_zcopy on minor 1" "" ""
 expect 0 6 "" "[    0.000000] Hypervisor detected: Xen PV" ""
+expect 0 4 "hrtimer: interrupt took 14986512 ns" "" ""
+expect 0 4 "sched: RT throttling activated" "" ""
 expect 0 6 "" "zcopy-agent: 123.4 check 5 7 0 4096 -> differ pattern 7 mismatch at byte 0 (page 0): got 0x00" ""
 expect 0 6 "" "" "(XEN) ACPI: SLEEP INFO: pm1x_cnt[1:604,1:0], pm1x_evt[1:600,1:0]"
 expect 0 6 "" "" "(XEN) Xen version 4.17.7 (Debian) debug=n"
