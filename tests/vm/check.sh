@@ -15,6 +15,11 @@ if ! /bin/busybox sh "$TOP/tests/vm/scan-selftest.sh"; then
 	[ "$MODE" = check ] && echo "0 passed, 1 failed" || echo "$MODE: FAIL"
 	exit 1
 fi
+if ! bash "$TOP/tests/vm/manifest-selftest.sh"; then
+	echo "not ok - vm_manifest_selftest (tests/vm/manifest-selftest.sh: the manifest check misses or invents a problem)"
+	[ "$MODE" = check ] && echo "0 passed, 1 failed" || echo "$MODE: FAIL"
+	exit 1
+fi
 t0=${EPOCHREALTIME/./}
 if ! "$TOP/tests/vm/build.sh" > "$OUT/build.log" 2>&1; then
 	tail -30 "$OUT/build.log" | sed 's/^/    # /'

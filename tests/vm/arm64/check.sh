@@ -20,6 +20,8 @@ step_fail() { # step_fail NAME LOG
 "$TOP/tests/vm/arm64/setup-host.sh" > "$OUT/setup.log" 2>&1 || step_fail "host set-up" "$OUT/setup.log"
 /bin/busybox sh "$TOP/tests/vm/scan-selftest.sh" > "$OUT/scan-selftest.log" 2>&1 ||
 	step_fail "vm_scan_selftest (the log scan misses or invents trouble)" "$OUT/scan-selftest.log"
+bash "$TOP/tests/vm/manifest-selftest.sh" > "$OUT/manifest-selftest.log" 2>&1 ||
+	step_fail "vm_manifest_selftest (the manifest check misses or invents a problem)" "$OUT/manifest-selftest.log"
 t0=${EPOCHREALTIME/./}
 "$TOP/tests/vm/arm64/fetch.sh" > "$OUT/fetch.log" 2>&1 || step_fail "fetch of the arm64 packages" "$OUT/fetch.log"
 t1=${EPOCHREALTIME/./}
