@@ -26,6 +26,7 @@
 static void zcopy_gem_free(struct drm_gem_object *obj);
 static int zcopy_gem_vmap(struct drm_gem_object *obj, struct iosys_map *map);
 static void zcopy_gem_vunmap(struct drm_gem_object *obj, struct iosys_map *map);
+static void zcopy_buf_vmap_release(struct zcopy_buf *buf);
 
 /*
  * No .mmap: user space maps a buffer through its dma-buf fd (our
@@ -169,6 +170,7 @@ static void zcopy_gem_free(struct drm_gem_object *obj)
 	 * task that dropped the last reference, and keep the module until
 	 * the unmap is done.
 	 */
+	zcopy_buf_vmap_release(buf);
 	__module_get(THIS_MODULE);
 	if (buf->map)
 		zcopy_unmap_grants_async(buf->map, zcopy_foreign_unmapped);
@@ -404,7 +406,8 @@ int zcopy_buf_vmap(struct zcopy_buf *buf, struct iosys_map *map)
 		return -EOPNOTSUPP;
 
 	mutex_lock(&buf->vmap_lock);
-	if (buf->vmap_count) {
+	if (buf->vmap_count || buf->vaddr) {
+		/* in use, or kept from the last use (zcopy_buf_vunmap()) */
 		buf->vmap_count++;
 		iosys_map_set_vaddr(map, buf->vaddr);
 		goto out;
@@ -443,12 +446,30 @@ void zcopy_buf_vunmap(struct zcopy_buf *buf, struct iosys_map *map)
 		goto out;
 	if (--buf->vmap_count)
 		goto out;
+	/*
+	 * PV: keep the mapping until the buffer is freed. A KMS importer that
+	 * composes with the CPU (vkms, the shadow-plane helpers) vmaps the
+	 * framebuffer at every commit and vunmaps the previous one, and a PV
+	 * vmap is a grant map hypercall per page: at 1080p that was most of
+	 * the cost of a page flip. The grants stay mapped for the buffer's
+	 * lifetime anyway (for DMA); this adds only their kernel PTEs.
+	 */
 	if (zcopy_is_pv())
-		zcopy_pv_vunmap(buf, buf->vaddr);
-	else
-		vunmap(buf->vaddr);
+		goto out;
+	vunmap(buf->vaddr);
 	buf->vaddr = NULL;
 out:
+	mutex_unlock(&buf->vmap_lock);
+}
+
+/* Free path: drop the PV kernel mapping zcopy_buf_vunmap() kept. */
+static void zcopy_buf_vmap_release(struct zcopy_buf *buf)
+{
+	mutex_lock(&buf->vmap_lock);
+	if (buf->vaddr && !WARN_ON(buf->vmap_count)) {
+		zcopy_pv_vunmap(buf, buf->vaddr);
+		buf->vaddr = NULL;
+	}
 	mutex_unlock(&buf->vmap_lock);
 }
 
