@@ -43,7 +43,9 @@ void be_log(const char *lvl, const char *fmt, ...) __attribute__((format(printf,
 double be_now_ms(void);
 
 /* ------------------------------------------------------------ options */
-enum be_zc_api { BE_API_NEW, BE_API_LEGACY };
+/* new UAPI ioctls, the 2018 DUMB_* ioctls, or libxengnttab's dma-buf calls
+ * (xengnttab_dmabuf_*: zero-copy when run under xen-zcopy-run) */
+enum be_zc_api { BE_API_NEW, BE_API_LEGACY, BE_API_GNTTAB };
 
 struct be_opts {
 	enum be_zc_api api;
@@ -88,6 +90,7 @@ struct be_dbuf {
 	uint32_t zc_handle;
 	uint64_t wait_token;	/* new UAPI token, or legacy wait_handle */
 	int prime_fd;
+	int gnttab_imported;	/* --gnttab be-alloc: imp_to_refs done */
 	uint32_t pitch;
 	/* KMS side */
 	uint32_t kms_handle;

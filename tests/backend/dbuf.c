@@ -20,6 +20,15 @@
  * DUMB_TO_REFS), and the refs written into the frontend's page directory.
  * Closing our handle ends the grants (the frontend unmapped them before it
  * sent DBUF_DESTROY).
+ *
+ * --gnttab: no ioctl of ours at all, libxengnttab's dma-buf calls in the
+ * order libxenbe makes them (the directory read here, as legacy):
+ * front-alloc xengnttab_dmabuf_exp_from_refs() -> fd -> KMS, and on
+ * destroy close the fd, then xengnttab_dmabuf_exp_wait_released(); be-alloc
+ * KMS dumb -> fd (DRM_CLOEXEC) -> xengnttab_dmabuf_imp_to_refs(), and on
+ * destroy xengnttab_dmabuf_imp_release(). Run under xen-zcopy-run these
+ * reach xen_drm_zcopy (lib/gnttab-zcopy); else gntdev, which refuses them
+ * in a PV dom0 and without CONFIG_XEN_GRANT_DMA_ALLOC.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +50,11 @@ int be_zc_fd = -1;
 int dbuf_open_zcopy(void)
 {
 	struct drm_xen_zcopy_query q;
+
+	if (be_opt.api == BE_API_GNTTAB) {
+		LOG("using libxengnttab's dma-buf calls (zero-copy under xen-zcopy-run)");
+		return 0;
+	}
 
 	be_zc_fd = drmOpen(XENDRM_ZCOPY_DRIVER_NAME, NULL);
 	if (be_zc_fd < 0) {
@@ -93,12 +107,42 @@ static void close_gem(int fd, uint32_t handle)
 		ERR("GEM_CLOSE %u: %s", handle, strerror(errno));
 }
 
+/* front-alloc through libxengnttab: refs -> dma-buf fd */
+static int gnttab_map_guest(struct be_dev *d, struct be_dbuf *b)
+{
+	uint32_t fd;
+
+	b->refs = calloc(b->nrefs, sizeof(uint32_t));
+	if (!b->refs)
+		return -ENOMEM;
+	if (pgdir_read(d->domid, b->gref_dir, b->refs, b->nrefs))
+		return -errno ? -errno : -EINVAL;
+	if (xengnttab_dmabuf_exp_from_refs(be_xgt, (uint32_t)d->domid, 0, b->nrefs,
+					   b->refs, &fd)) {
+		int ret = -errno;
+
+		ERR("xengnttab_dmabuf_exp_from_refs (%u refs of domain %d): %s", b->nrefs,
+		    d->domid, strerror(errno));
+		return ret;
+	}
+	b->prime_fd = (int)fd;
+	b->wait_token = fd;	/* exp_wait_released is keyed by the fd number */
+	b->pitch = (b->width * b->bpp + 7) / 8;
+	LOG("xengnttab_dmabuf_exp_from_refs: %u refs -> dma-buf fd %u, pitch %u (ours), data_ofs %u",
+	    b->nrefs, fd, b->pitch, b->data_ofs);
+	return 0;
+}
+
 /* front-alloc: the guest's pages -> our GEM object -> dma-buf -> KMS */
 static int zc_map_guest(struct be_dev *d, struct be_dbuf *b)
 {
 	int ret;
 
-	if (be_opt.api == BE_API_LEGACY) {
+	if (be_opt.api == BE_API_GNTTAB) {
+		ret = gnttab_map_guest(d, b);
+		if (ret)
+			return ret;
+	} else if (be_opt.api == BE_API_LEGACY) {
 		struct drm_xen_zcopy_dumb_from_refs fr;
 
 		b->refs = calloc(b->nrefs, sizeof(uint32_t));
@@ -155,7 +199,8 @@ static int zc_map_guest(struct be_dev *d, struct be_dbuf *b)
 		    (unsigned long long)fr.size, (unsigned long long)fr.wait_token);
 	}
 	b->zc_created = 1;
-	if (drmPrimeHandleToFD(be_zc_fd, b->zc_handle, prime_flags(), &b->prime_fd)) {
+	if (be_opt.api != BE_API_GNTTAB &&
+	    drmPrimeHandleToFD(be_zc_fd, b->zc_handle, prime_flags(), &b->prime_fd)) {
 		ret = -errno;
 		ERR("PRIME_HANDLE_TO_FD on xen_drm_zcopy: %s", strerror(errno));
 		b->prime_fd = -1;
@@ -194,7 +239,8 @@ static int zc_grant_kms(struct be_dev *d, struct be_dbuf *b)
 		b->prime_fd = -1;
 		return ret;
 	}
-	if (drmPrimeFDToHandle(be_zc_fd, b->prime_fd, &b->zc_handle)) {
+	if (be_opt.api != BE_API_GNTTAB &&
+	    drmPrimeFDToHandle(be_zc_fd, b->prime_fd, &b->zc_handle)) {
 		ret = -errno;
 		ERR("PRIME_FD_TO_HANDLE on xen_drm_zcopy: %s", strerror(errno));
 		b->zc_handle = 0;
@@ -213,7 +259,19 @@ static int zc_grant_kms(struct be_dev *d, struct be_dbuf *b)
 	b->refs = calloc(n, sizeof(uint32_t));
 	if (!b->refs)
 		return -ENOMEM;
-	if (be_opt.api == BE_API_LEGACY) {
+	if (be_opt.api == BE_API_GNTTAB) {
+		/* as libxenbe: the count is the buffer's size in 4 KiB pages */
+		if (xengnttab_dmabuf_imp_to_refs(be_xgt, (uint32_t)d->domid,
+						 (uint32_t)b->prime_fd, n, b->refs)) {
+			ret = -errno;
+			ERR("xengnttab_dmabuf_imp_to_refs (fd %d, %u pages to domain %d): %s",
+			    b->prime_fd, n, d->domid, strerror(errno));
+			return ret;
+		}
+		b->gnttab_imported = 1;
+		LOG("xengnttab_dmabuf_imp_to_refs: fd %d, %u refs to domain %d (first %u)",
+		    b->prime_fd, n, d->domid, b->refs[0]);
+	} else if (be_opt.api == BE_API_LEGACY) {
 		struct drm_xen_zcopy_dumb_to_refs tr;
 
 		memset(&tr, 0, sizeof(tr));
@@ -470,7 +528,11 @@ static int wait_free(struct be_dbuf *b, double *ms)
 	double t0 = be_now_ms();
 	int r;
 
-	if (be_opt.api == BE_API_LEGACY) {
+	if (be_opt.api == BE_API_GNTTAB) {
+		/* the fd number, after we closed it (as libxenbe does) */
+		r = xengnttab_dmabuf_exp_wait_released(be_xgt, (uint32_t)b->wait_token,
+						       BE_WAIT_FREE_MS) ? errno : 0;
+	} else if (be_opt.api == BE_API_LEGACY) {
 		struct drm_xen_zcopy_dumb_wait_free w = {
 			.wait_handle = (uint32_t)b->wait_token, .wait_to_ms = BE_WAIT_FREE_MS };
 
@@ -512,6 +574,10 @@ int dbuf_destroy(struct be_dev *d, uint64_t cookie)
 	copy_dbuf_destroy(b);
 	if (b->be_alloc) {
 		/* our handle first: that ends the grants */
+		if (b->gnttab_imported &&
+		    xengnttab_dmabuf_imp_release(be_xgt, (uint32_t)b->prime_fd))
+			ERR("xengnttab_dmabuf_imp_release (fd %d): %s", b->prime_fd,
+			    strerror(errno));
 		close_gem(be_zc_fd, b->zc_handle);
 		kms_close_handle(b->kms_handle);
 		if (b->prime_fd >= 0)

@@ -2,7 +2,7 @@
 /*
  * zc-displ-be: a reference displif backend (see be.h for its parts).
  *
- *   zc-displ-be [--legacy] [--capture] [--verify] [--publish-refs]
+ *   zc-displ-be [--legacy | --gnttab] [--capture] [--verify] [--publish-refs]
  *               [--png FILE] [--copy] [--kms DRIVER]
  *
  * Run it in dom0 before the guest's vdispl device exists (xl create or
@@ -16,6 +16,9 @@
  *
  *   --legacy        the 2018 DUMB_* ioctls (displ_be's sequence) instead of
  *                   the new UAPI
+ *   --gnttab        no ioctl of ours: libxengnttab's xengnttab_dmabuf_*
+ *                   calls, as libxenbe makes them; zero-copy when started
+ *                   as "xen-zcopy-run zc-displ-be --gnttab ..."
  *   --capture       writeback capture of every frame shown, checked against
  *                   the test pattern (zcd_pattern.h)
  *   --verify        prove for each framebuffer that the KMS device scans out
@@ -101,7 +104,7 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: zc-displ-be [--legacy] [--capture] [--verify] [--publish-refs]\n"
+	fprintf(stderr, "usage: zc-displ-be [--legacy | --gnttab] [--capture] [--verify] [--publish-refs]\n"
 			"                   [--png FILE] [--copy] [--kms DRIVER]\n");
 	exit(2);
 }
@@ -137,6 +140,8 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--legacy"))
 			be_opt.api = BE_API_LEGACY;
+		else if (!strcmp(argv[i], "--gnttab"))
+			be_opt.api = BE_API_GNTTAB;
 		else if (!strcmp(argv[i], "--new"))
 			be_opt.api = BE_API_NEW;
 		else if (!strcmp(argv[i], "--capture"))
@@ -160,7 +165,9 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	LOG("starting: %s UAPI, %s%s%s%s", be_opt.api == BE_API_LEGACY ? "legacy (2018)" : "new",
+	LOG("starting: %s, %s%s%s%s",
+	    be_opt.api == BE_API_LEGACY ? "legacy (2018) UAPI" :
+	    be_opt.api == BE_API_GNTTAB ? "libxengnttab dma-buf calls" : "new UAPI",
 	    be_opt.copy ? "copy path" : "zero-copy", be_opt.capture ? ", capture" : "",
 	    be_opt.verify_zc ? ", verify" : "", be_opt.publish_refs ? ", publish refs" : "");
 	if (kms_open(be_opt.kms) || dbuf_open_zcopy())

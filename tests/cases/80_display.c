@@ -31,23 +31,27 @@
 
 #define FRAMES 30
 
-static const char *be_args(int be_alloc, int legacy)
+/* which interface of the driver the backend uses */
+enum be_api { API_NEW, API_LEGACY, API_GNTTAB };
+
+static const char *be_args(int be_alloc, enum be_api api)
 {
+	static const char *const sel[] = { "", "--legacy ", "--gnttab " };
 	static char a[128];
 
-	snprintf(a, sizeof(a), "%s--capture --verify%s", legacy ? "--legacy " : "",
+	snprintf(a, sizeof(a), "%s--capture --verify%s", sel[api],
 		 be_alloc ? " --publish-refs" : "");
 	return a;
 }
 
 #define ST(key) zcd_stat(&be, key)
 
-static int frames_case(struct zc_ctx *ctx, int be_alloc, int legacy)
+static int frames_case(struct zc_ctx *ctx, int be_alloc, enum be_api api)
 {
 	struct zcd_be be = { 0 };
 	char args[200], res[400];
 	int domid = -1, rc = ZC_PASS, nerr, destroyed = 0;
-	uint32_t seed = 100000u * (1u + 2u * (unsigned int)be_alloc + (unsigned int)legacy) + 1u;
+	uint32_t seed = 100000u * (1u + 3u * (unsigned int)be_alloc + (unsigned int)api) + 1u;
 	double ms, gone, t0;
 	long prog = 0;
 
@@ -61,7 +65,10 @@ static int frames_case(struct zc_ctx *ctx, int be_alloc, int legacy)
 	CK(!zcd_load_kms(), "no KMS device");
 	domid = zcd_domain();
 	CK(domid >= 0, "no display domU");
-	CK(!zcd_be_start(&be, be_args(be_alloc, legacy)), "backend did not start");
+	CK(!zcd_be_start(&be, be_args(be_alloc, api)), "backend did not start");
+	/* through libxengnttab: the launcher says the driver serves the calls */
+	CK(api != API_GNTTAB || !zcd_be_log_has(&be, "xen-zcopy: zero-copy active"),
+	   "xen-zcopy-run did not say \"zero-copy active\"");
 	CK(!zcd_attach(domid, be_alloc), "attach");
 	snprintf(args, sizeof(args), "--frames %d --seed %u%s", FRAMES, seed,
 		 be_alloc ? " --be-alloc" : "");
@@ -125,20 +132,31 @@ out:
 
 ZC_TEST(display_fe_alloc)
 {
-	return frames_case(ctx, 0, 0);
+	return frames_case(ctx, 0, API_NEW);
 }
 
 ZC_TEST(display_fe_alloc_legacy)
 {
-	return frames_case(ctx, 0, 1);
+	return frames_case(ctx, 0, API_LEGACY);
+}
+
+/* displ_be master's way: libxengnttab, under xen-zcopy-run (lib/gnttab-zcopy) */
+ZC_TEST(display_fe_alloc_gnttab)
+{
+	return frames_case(ctx, 0, API_GNTTAB);
 }
 
 ZC_TEST(display_be_alloc)
 {
-	return frames_case(ctx, 1, 0);
+	return frames_case(ctx, 1, API_NEW);
 }
 
 ZC_TEST(display_be_alloc_legacy)
 {
-	return frames_case(ctx, 1, 1);
+	return frames_case(ctx, 1, API_LEGACY);
+}
+
+ZC_TEST(display_be_alloc_gnttab)
+{
+	return frames_case(ctx, 1, API_GNTTAB);
 }

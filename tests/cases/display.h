@@ -29,6 +29,8 @@ struct zcd_be {
 };
 /* start zc-displ-be ARGS, wait for "ready"; 0 or -1 (+ diagnostics) */
 int zcd_be_start(struct zcd_be *b, const char *args);
+/* 0 if a line of the backend's log (stdout and stderr) contains @text */
+int zcd_be_log_has(const struct zcd_be *b, const char *text);
 /* SIGTERM, wait for its exit and STATS line; 0 or -1 */
 int zcd_be_stop(struct zcd_be *b);
 /* a STATS value (key=value), -1 if missing */

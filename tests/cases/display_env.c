@@ -156,6 +156,19 @@ int zcd_load_kms(void)
 	return 0;
 }
 
+int zcd_be_log_has(const struct zcd_be *b, const char *text)
+{
+	char line[512];
+	FILE *f = fopen(b->log, "r");
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, text) != NULL;
+	if (f)
+		fclose(f);
+	return found ? 0 : -1;
+}
+
 int zcd_be_start(struct zcd_be *b, const char *args)
 {
 	static int n;
@@ -175,7 +188,10 @@ int zcd_be_start(struct zcd_be *b, const char *args)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		snprintf(cmd, sizeof(cmd), "exec zc-displ-be %s", args);
+		/* --gnttab: libxengnttab's calls, served by xen_drm_zcopy
+		 * through the launcher (lib/gnttab-zcopy) */
+		snprintf(cmd, sizeof(cmd), "exec %szc-displ-be %s",
+			 strstr(args, "--gnttab") ? "xen-zcopy-run " : "", args);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}

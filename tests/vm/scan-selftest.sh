@@ -91,6 +91,8 @@ expect 0 6 "platform xen_drm_zcopy: [drm] Initialized xen_drm_zcopy 1.0.0 for xe
 expect 0 6 "" "[    0.000000] Hypervisor detected: Xen PV" ""
 expect 0 4 "hrtimer: interrupt took 14986512 ns" "" ""
 expect 0 4 "sched: RT throttling activated" "" ""
+expect 0 4 "[drm] vkms_vblank_simulate: vblank timer overrun" "" ""
+expect 1 4 "vkms_vblank_simulate: something else" "" ""
 expect 0 6 "" "zcopy-agent: 123.4 check 5 7 0 4096 -> differ pattern 7 mismatch at byte 0 (page 0): got 0x00" ""
 expect 0 6 "" "" "(XEN) ACPI: SLEEP INFO: pm1x_cnt[1:604,1:0], pm1x_evt[1:600,1:0]"
 expect 0 6 "" "" "(XEN) Xen version 4.17.7 (Debian) debug=n"
