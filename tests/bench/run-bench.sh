@@ -133,11 +133,11 @@ fi
 if [ -e $B/display-bench.sh ]; then
 	# the same runs, and the largest frame of the CPU part that the 6.1
 	# frontend can show: drm_xen_front's mode_config max is 4095x2047, so
-	# 2560x1440 stands in for 4K in full mode
+	# 2560x1600 (a DMT mode vkms offers) stands in for 4K in full mode
 	export ZC_BENCH_REPS="$reps" ZC_BENCH_DISPLAY_FRAMES=$((frames * 3))
 	dsize=${sizes##*,}
 	w=${dsize%x*} h=${dsize#*x}
-	if [ "$w" -gt 4095 ] || [ "$h" -gt 2047 ]; then dsize=2560x1440; fi
+	if [ "$w" -gt 4095 ] || [ "$h" -gt 2047 ]; then dsize=2560x1600; fi
 	export ZC_BENCH_DISPLAY_SIZE="$dsize"
 	sh $B/display-bench.sh || rc=1
 else
