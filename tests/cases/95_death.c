@@ -234,7 +234,7 @@ ZC_TEST(death_domu_destroy)
 		close(pc);
 		close(ifd);
 		close(vg);
-		_exit(zcc_wait(zc, fe.wait_token, 90000));
+		_exit(zcc_wait(zc, fe.wait_token, 60000));
 	}
 	for (t0 = zcc_now(); zc_counter("waiters") != 1; usleep(20 * 1000)) {
 		if (waitpid(waiter, &st, WNOHANG) == waiter) {
