@@ -1077,7 +1077,13 @@ int zc_fuzz(struct zc_ctx *ctx, const struct zc_fuzz_opts *o)
 					       i ? zc_errname((int)i) : "ok", sh->errs[i]);
 	zc_diag("fuzz: %lu iterations in %.1f s: %.0f per minute; agent: %lu grants, %lu revokes (%d failed)",
 		sh->iters, secs, sh->iters * 60.0 / secs, grants, revokes, afails);
-	zc_diag("fuzz ops: %s", ops);
+	/* two lines: a diagnostic line holds 512 characters */
+	for (i = 0, ol = 0; ops[i]; i++)
+		if (ops[i] == ' ' && ++ol == FZ_NOPS / 2)
+			break;
+	zc_diag("fuzz ops: %.*s", (int)i, ops);
+	if (ops[i])
+		zc_diag("fuzz ops: %s", ops + i + 1);
 	zc_diag("fuzz results: %s", errs);
 	if (sh->unexpected) {
 		zc_diag("fuzz: %lu unexpected results, the first: %s", sh->unexpected, sh->why);
