@@ -438,7 +438,7 @@ ZC_TEST(kill9_fork_child)
 	int id = 0, zc = -1, vg = -1, pfd = -1, p[2] = { -1, -1 }, rc = ZC_PASS, k;
 	unsigned char *m = MAP_FAILED;
 	double ms, t0;
-	pid_t pid = -1;
+	pid_t pid = -1, killer = -1;
 
 	ZCC_NEED_DOMU(ctx);
 	zc = zc_open_render();
@@ -494,16 +494,27 @@ ZC_TEST(kill9_fork_child)
 	close(pfd);
 	pfd = -1;
 	CK(zcc_wait(zc, fr.wait_token, 200) == ETIMEDOUT, "freed while the child still maps it");
-	CK(!kill_reap(pid, &ms), "kill -9 of the second child");
-	pid = -1;
+	/* we are blocked in WAIT_FREE when the last holder is killed */
+	killer = fork();
+	CK(killer >= 0, "fork");
+	if (!killer) {
+		usleep(300 * 1000);
+		kill(pid, SIGKILL);
+		_exit(0);
+	}
 	t0 = zcc_now();
 	k = zcc_wait(zc, fr.wait_token, 10000);
+	t0 += 0.3;
+	CK(!kill_reap(pid, &ms), "kill -9 of the second child");
+	pid = -1;
 	CK(k == 0 || k == ENOENT, "WAIT_FREE after the last holder was killed: %s", zc_errname(k));
 	/* the release of the killed child's mapping ends the wait at once */
 	CK(zcc_now() - t0 < 3, "WAIT_FREE returned %.1f s after the last holder was killed",
 	   zcc_now() - t0);
 	CK(!next_client_ok(ctx), "after the kills");
 out:
+	if (killer > 0)
+		waitpid(killer, NULL, 0);
 	if (pid > 0)
 		kill_reap(pid, NULL);
 	if (m != MAP_FAILED)
