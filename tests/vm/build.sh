@@ -175,10 +175,10 @@ depmod -b "$R" "$KV"
 # the domU kernel: the ELF vmlinux inside the bzImage (xl create would
 # otherwise XZ-decompress it in dom0 user space: ~5 s per domain under TCG)
 # (XZ up to 6.1, zstd in Debian's 6.12 and later)
-off=$(LC_ALL=C grep -m1 -obUaP '\xfd7zXZ\x00' "$KIMG" | LC_ALL=C cut -d: -f1 | sed -n 1p)
+off=$(LC_ALL=C grep -m1 -obUaP '\xfd7zXZ\x00' "$KIMG" | LC_ALL=C cut -d: -f1 | sed -n 1p || true)
 unz=(xz -dc --single-stream)
 if [ -z "$off" ]; then
-	off=$(LC_ALL=C grep -m1 -obUaP '\x28\xb5\x2f\xfd' "$KIMG" | LC_ALL=C cut -d: -f1 | sed -n 1p)
+	off=$(LC_ALL=C grep -m1 -obUaP '\x28\xb5\x2f\xfd' "$KIMG" | LC_ALL=C cut -d: -f1 | sed -n 1p || true)
 	unz=(zstd -qdc)
 fi
 [ -n "$off" ] || { echo "build.sh: no XZ or zstd payload in $KIMG" >&2; exit 1; }
