@@ -13,7 +13,7 @@
 # Env: ZC_LOCK=<file> runs each kernel under flock <file> (a shared machine).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$TOP"
+cd "$TOP" || exit 1
 ALL="x86_64-6.1 x86_64-6.12 arm64-6.12 arm64-16k-6.12"
 LIST=${*:-$ALL}
 if [ -n "${ZC_CASES:-}" ]; then
