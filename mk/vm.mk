@@ -9,12 +9,19 @@
 #                   build/bench/ (tests/bench/bench.sh; ZC_BENCH=smoke for CI's short run)
 #   make vm-shell   the same system with an interactive dom0 shell
 #   make tests      only build the test programs (build/tests/)
+#   make check-kernels  the suite once per runtime kernel (x86_64 6.1 host and
+#                   6.12 from the archive, arm64 and arm64-16k 6.12), one boot
+#                   each; per-kernel lines, last line the sum (tests/vm/check-kernels.sh;
+#                   ZC_LOCK=<file> takes flock per kernel)
 # Knobs (environment): ZC_CASES=a,b ZC_TIMEOUT=s ZC_CASE_TIMEOUT=s ZC_VERBOSE=1 KV=...
 
-.PHONY: check demo bench vm-shell tests
+.PHONY: check check-kernels demo bench vm-shell tests
 
 check:
 	@tests/vm/check.sh check
+
+check-kernels:
+	@tests/vm/check-kernels.sh
 
 demo:
 	@tests/vm/check.sh demo

@@ -14,9 +14,9 @@ zc_display_image() {
 	[ "${ZC_NO_DISPLAY:-0}" = 1 ] && { echo "== display: left out (ZC_NO_DISPLAY=1)"; return 0; }
 	echo "== display: backend, client, vkms, display domU"
 	make -C "$TOP/tests/backend" O="$OUT/tests" -j2
-	src=/usr/src/linux-source-$(echo "$KV" | cut -d. -f1-2).tar.xz
+	src=${KSRC:-/usr/src/linux-source-$(echo "$KV" | cut -d. -f1-2).tar.xz}
 	[ -e "$src" ] || { echo "build.sh: no /usr/src/linux-source-*.tar.xz for $KV (apt-get install linux-source-6.1)" >&2; return 1; }
-	"$TOP/scripts/vkms-build.sh" "/lib/modules/$KV/build" "$src" "$OUT/module/vkms.ko"
+	"$TOP/scripts/vkms-build.sh" "${KDIR:-/lib/modules/$KV/build}" "$src" "$OUT/module/vkms.ko"
 	mkdir -p "$root/lib/modules/$KV/extra"
 	cp "$OUT/module/vkms.ko" "$root/lib/modules/$KV/extra/"
 	# shellcheck disable=SC2046

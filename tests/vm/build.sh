@@ -9,24 +9,36 @@
 #   dom0.cpio                dom0 initramfs (uncompressed: faster under TCG): busybox,
 #                            Xen userspace, modules (xen-*, drm, vgem, xen_drm_zcopy),
 #                            zctest, the domU kernel (ELF vmlinux) and domU.cpio
-# Uses only host packages (see .ci/run). Prints "KV=<version>" last.
+# Uses only host packages (see .ci/run), or an unpacked archive kernel
+# (ZC_KROOT). No BTF for the modules (no pahole needed). Prints "KV=<version>" last.
 # Env: KV (default: newest installed Debian *-amd64 kernel with headers),
 #      ZC_ALLOW_NO_MODULE=1 (development only: boot without the driver),
 #      ZC_MODULE_FROM_DEB=<xen-zcopy-dkms .deb> (the module as DKMS builds it
-#      from the package: scripts/deb-module.sh, instead of the tree's build).
+#      from the package: scripts/deb-module.sh, instead of the tree's build),
+#      ZC_KROOT=<dir> (a kernel unpacked, not installed, by
+#      scripts/runtime-kernels.sh: its kernel.env names image, modules, headers;
+#      overrides KV).
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${ZC_OUT:-$TOP/build/vm}
 XENLIB=/usr/lib/xen-4.17
 mkdir -p "$OUT"
 
+KMOD=/			# root of lib/modules/$KV (modprobe -d)
+if [ -n "${ZC_KROOT:-}" ]; then
+	[ -e "$ZC_KROOT/kernel.env" ] || { echo "build.sh: no $ZC_KROOT/kernel.env (scripts/runtime-kernels.sh)" >&2; exit 1; }
+	. "$ZC_KROOT/kernel.env"	# KREL KVER KDIR KIMG KMOD
+	KV=$KREL
+fi
 if [ -z "${KV:-}" ]; then
 	for k in $(ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -rV); do
 		[ -e "/lib/modules/$k/build/Makefile" ] && { KV=$k; break; }
 	done
 fi
 [ -n "${KV:-}" ] || { echo "build.sh: no /boot/vmlinuz-*-amd64 with headers in /lib/modules/*/build (install linux-image-amd64 linux-headers-amd64)" >&2; exit 1; }
-for f in /boot/vmlinuz-$KV /boot/xen-4.17-amd64.gz $XENLIB/bin/xl /bin/busybox; do
+KIMG=${KIMG:-/boot/vmlinuz-$KV}
+KDIR=${KDIR:-/lib/modules/$KV/build}
+for f in "$KIMG" "$KDIR/Makefile" /boot/xen-4.17-amd64.gz $XENLIB/bin/xl /bin/busybox; do
 	[ -e "$f" ] || { echo "build.sh: missing $f (see .ci/run for the packages)" >&2; exit 1; }
 done
 
@@ -45,16 +57,22 @@ copy_bin() {    # copy_bin ROOT BINARY...: binaries + their shared libraries
 		done
 	done
 }
-copy_modules() { # copy_modules ROOT MODULE...: modules + dependencies
-	local root=$1 m f
+copy_modules() { # copy_modules ROOT MODULE...: modules + dependencies, uncompressed
+	local root=$1 m f rel
 	shift
 	for m in "$@"; do
-		for f in $(modprobe -S "$KV" --show-depends "$m" | awk '$1=="insmod"{print $2}'); do
-			copy_file "$root" "$f"
+		for f in $(modprobe -d "$KMOD" -S "$KV" --show-depends "$m" | awk '$1=="insmod"{print $2}'); do
+			rel=/${f#"${KMOD%/}"/}
+			mkdir -p "$root$(dirname "$rel")"
+			case $rel in
+			*.ko.xz) xz -dc "$f" > "$root${rel%.xz}" ;;
+			*.ko.zst) zstd -qdc "$f" > "$root${rel%.zst}" ;;
+			*) cp -L "$f" "$root$rel" ;;
+			esac
 		done
 	done
 	for f in modules.order modules.builtin modules.builtin.modinfo; do
-		cp "/lib/modules/$KV/$f" "$root/lib/modules/$KV/"
+		cp "$KMOD/lib/modules/$KV/$f" "$root/lib/modules/$KV/"
 	done
 }
 base_root() {   # base_root ROOT: skeleton + busybox + libgcc_s
@@ -86,8 +104,8 @@ if [ -n "${ZC_MODULE_FROM_DEB:-}" ]; then
 	echo "== module from $ZC_MODULE_FROM_DEB (dkms build for $KV)"
 	"$TOP/scripts/deb-module.sh" "$ZC_MODULE_FROM_DEB" "$KV" "$OUT/module"
 elif [ -e "$TOP/Kbuild" ] && ls "$TOP"/src/*.c >/dev/null 2>&1; then
-	echo "== module (KDIR=/lib/modules/$KV/build)"
-	make -C "$TOP" KDIR="/lib/modules/$KV/build" -j2 modules
+	echo "== module (KDIR=$KDIR)"
+	make -C "$TOP" KDIR="$KDIR" CONFIG_DEBUG_INFO_BTF_MODULES= -j2 modules
 	cp "$TOP/xen_drm_zcopy.ko" "$OUT/module/"
 elif [ "${ZC_ALLOW_NO_MODULE:-0}" = 1 ]; then
 	echo "== module: no driver source (Kbuild, src/*.c) yet; ZC_ALLOW_NO_MODULE=1, continuing without it"
@@ -99,11 +117,11 @@ fi
 # ---------------------------------------------------------------- test modules
 # tests/kmod: zc_importer.ko (a test importer), zc_contig.ko (a test exporter)
 # built in a copy: kbuild writes its objects next to the sources
-echo "== test importer module (tests/kmod, KDIR=/lib/modules/$KV/build)"
+echo "== test importer module (tests/kmod, KDIR=$KDIR)"
 rm -rf "$OUT/kmod"
 mkdir -p "$OUT/kmod"
 cp "$TOP"/tests/kmod/Kbuild "$TOP"/tests/kmod/*.[ch] "$OUT/kmod/"
-make -C "/lib/modules/$KV/build" M="$OUT/kmod" -j2 modules
+make -C "$KDIR" M="$OUT/kmod" CONFIG_DEBUG_INFO_BTF_MODULES= -j2 modules
 
 # ---------------------------------------------------------------- test programs
 echo "== test programs"
@@ -156,9 +174,17 @@ zc_display_image "$R"
 depmod -b "$R" "$KV"
 # the domU kernel: the ELF vmlinux inside the bzImage (xl create would
 # otherwise XZ-decompress it in dom0 user space: ~5 s per domain under TCG)
-off=$(LC_ALL=C grep -m1 -obUaP '\xfd7zXZ\x00' "/boot/vmlinuz-$KV" | LC_ALL=C cut -d: -f1 | sed -n 1p)
-[ -n "$off" ] || { echo "build.sh: no XZ payload in /boot/vmlinuz-$KV" >&2; exit 1; }
-{ tail -c +$((off + 1)) "/boot/vmlinuz-$KV" || true; } | xz -dc --single-stream > "$OUT/vmlinux"   # tail: SIGPIPE
+# (XZ up to 6.1, zstd in Debian's 6.12 and later)
+off=$(LC_ALL=C grep -m1 -obUaP '\xfd7zXZ\x00' "$KIMG" | LC_ALL=C cut -d: -f1 | sed -n 1p || true)
+unz=(xz -dc --single-stream)
+if [ -z "$off" ]; then
+	off=$(LC_ALL=C grep -m1 -obUaP '\x28\xb5\x2f\xfd' "$KIMG" | LC_ALL=C cut -d: -f1 | sed -n 1p || true)
+	unz=(zstd -qdc)
+fi
+[ -n "$off" ] || { echo "build.sh: no XZ or zstd payload in $KIMG" >&2; exit 1; }
+# zstd -d stops at the end of the frame but complains about the trailing data
+{ tail -c +$((off + 1)) "$KIMG" || true; } | { "${unz[@]}" 2>/dev/null || true; } > "$OUT/vmlinux"   # tail: SIGPIPE
+file "$OUT/vmlinux" | grep -q 'ELF 64-bit' || { echo "build.sh: no ELF vmlinux out of $KIMG" >&2; exit 1; }
 # the same ELF is the dom0 kernel too: Xen's own XZ decompression of the
 # bzImage took ~9 s of the boot under TCG
 cp "$OUT/vmlinux" "$R/boot/vmlinux"
