@@ -41,36 +41,6 @@
 #define DIE_LOG		"/var/log/xen/console/guest-" DIE_NAME ".log"
 #define NB		4	/* grants of buffers A-D and T */
 
-static int dsh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int dsh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	r = system(cmd);
-	return r == -1 ? -1 : WIFEXITED(r) ? WEXITSTATUS(r) : 128;
-}
-
-/* first line of a command's output */
-static int dsh_out(char *out, size_t len, const char *cmd)
-{
-	FILE *p = popen(cmd, "r");
-	int r;
-
-	out[0] = 0;
-	if (!p)
-		return -1;
-	if (!fgets(out, (int)len, p))
-		out[0] = 0;
-	out[strcspn(out, "\n")] = 0;
-	r = pclose(p);
-	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
-
 /*
  * Create the throwaway domain from the test domU's config (memory and name
  * overridden) and wait until its agent serves. Returns its domid or -1.
@@ -82,17 +52,17 @@ static int die_create(void)
 	double t0 = zcc_now();
 	int domid;
 
-	if (!dsh_out(out, sizeof(out), "xl domid " DIE_NAME " 2>/dev/null") && out[0]) {
+	if (!zc_sh_out(out, sizeof(out), "xl domid " DIE_NAME " 2>/dev/null") && out[0]) {
 		zc_diag("a domain " DIE_NAME " is left over (%s): destroyed first", out);
-		dsh("xl destroy " DIE_NAME);
+		zc_sh("xl destroy " DIE_NAME);
 	}
-	if (dsh("xl create /etc/xen/domU.cfg 'name=\"" DIE_NAME "\"' memory=128 > /run/zc/" DIE_NAME
+	if (zc_sh("xl create /etc/xen/domU.cfg 'name=\"" DIE_NAME "\"' memory=128 > /run/zc/" DIE_NAME
 		"-create.log 2>&1")) {
 		zc_diag("xl create " DIE_NAME " failed:");
-		dsh("sed 's/^/# /' /run/zc/" DIE_NAME "-create.log");
+		zc_sh("sed 's/^/# /' /run/zc/" DIE_NAME "-create.log");
 		return -1;
 	}
-	if (dsh_out(out, sizeof(out), "xl domid " DIE_NAME) || !out[0])
+	if (zc_sh_out(out, sizeof(out), "xl domid " DIE_NAME) || !out[0])
 		return -1;
 	domid = atoi(out);
 	if (zc_xs_open(&xs)) {
@@ -120,7 +90,7 @@ static int die_listed(int domid)
 	char out[128], cmd[96];
 
 	snprintf(cmd, sizeof(cmd), "xl list %d 2>/dev/null | tail -n +2", domid);
-	return dsh_out(out, sizeof(out), cmd) == 0 && out[0];
+	return zc_sh_out(out, sizeof(out), cmd) == 0 && out[0];
 }
 
 /* no domain of that id and no "(null)" dying domain: ms it took, or -1 */
@@ -130,11 +100,11 @@ static double die_wait_gone(int domid, double t0, int timeout_s)
 
 	for (;;) {
 		if (!die_listed(domid) &&
-		    (dsh_out(out, sizeof(out), "xl list | grep -c '(null)'") != 0 || atoi(out) == 0))
+		    (zc_sh_out(out, sizeof(out), "xl list | grep -c '(null)'") != 0 || atoi(out) == 0))
 			return (zcc_now() - t0) * 1e3;
 		if (zcc_now() - t0 > timeout_s) {
 			zc_diag("domain %d still listed %d s after xl destroy:", domid, timeout_s);
-			dsh("xl list | sed 's/^/# /'");
+			zc_sh("xl list | sed 's/^/# /'");
 			return -1;
 		}
 		usleep(100 * 1000);
@@ -273,7 +243,7 @@ ZC_TEST(death_domu_destroy)
 
 	/* the domain dies */
 	t0 = td = zcc_now();
-	CK(!dsh("xl destroy %d", dctx.domu), "xl destroy %d failed", dctx.domu);
+	CK(!zc_sh("xl destroy %d", dctx.domu), "xl destroy %d failed", dctx.domu);
 	destroyed = 1;
 	zc_diag("xl destroy %d: %.0f ms; the dying domain %s listed while we hold its pages",
 		dctx.domu, (zcc_now() - t0) * 1e3, die_listed(dctx.domu) ? "is still" : "is no longer");
@@ -349,11 +319,11 @@ out:
 	if (zc >= 0)
 		close(zc);
 	if (dctx.domu >= 0 && !destroyed) {
-		dsh("xl destroy %d", dctx.domu);
+		zc_sh("xl destroy %d", dctx.domu);
 		die_wait_gone(dctx.domu, zcc_now(), 30);
 	}
 	if (rc != ZC_PASS)
-		dsh("tail -n 40 " DIE_LOG " 2>/dev/null | sed 's/^/  " DIE_NAME ": /'");
+		zc_sh("tail -n 40 " DIE_LOG " 2>/dev/null | sed 's/^/  " DIE_NAME ": /'");
 	(void)fid;
 	return rc;
 }

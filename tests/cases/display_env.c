@@ -24,36 +24,6 @@
 
 static struct zc_xs xs = { .fd = -1 };
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	r = system(cmd);
-	return r == -1 ? -1 : WIFEXITED(r) ? WEXITSTATUS(r) : 128;
-}
-
-/* first line of a command's output, or "" */
-static int sh_out(char *out, size_t len, const char *cmd)
-{
-	FILE *p = popen(cmd, "r");
-	int r;
-
-	out[0] = 0;
-	if (!p)
-		return -1;
-	if (!fgets(out, (int)len, p))
-		out[0] = 0;
-	out[strcspn(out, "\n")] = 0;
-	r = pclose(p);
-	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
-
 static int xs_ready(void)
 {
 	if (xs.fd >= 0)
@@ -90,15 +60,15 @@ int zcd_domain(void)
 	double t0;
 	int domid;
 
-	if (!sh_out(out, sizeof(out), "xl domid zcdisp 2>/dev/null") && out[0])
+	if (!zc_sh_out(out, sizeof(out), "xl domid zcdisp 2>/dev/null") && out[0])
 		return atoi(out);
 	t0 = zcc_now();
-	if (sh("xl create /etc/xen/zcdisp.cfg > /run/zc/zcdisp-create.log 2>&1")) {
+	if (zc_sh("xl create /etc/xen/zcdisp.cfg > /run/zc/zcdisp-create.log 2>&1")) {
 		zc_diag("xl create zcdisp failed:");
-		sh("sed 's/^/# /' /run/zc/zcdisp-create.log");
+		zc_sh("sed 's/^/# /' /run/zc/zcdisp-create.log");
 		return -1;
 	}
-	if (sh_out(out, sizeof(out), "xl domid zcdisp") || !out[0])
+	if (zc_sh_out(out, sizeof(out), "xl domid zcdisp") || !out[0])
 		return -1;
 	domid = atoi(out);
 	while (zcd_guest_value(domid, "ready") != 1) {
@@ -119,23 +89,23 @@ static int domain_gone(int domid)
 	char out[64], cmd[96];
 
 	snprintf(cmd, sizeof(cmd), "xl list %d 2>/dev/null | tail -n +2", domid);
-	if (sh_out(out, sizeof(out), cmd) == 0 && out[0])
+	if (zc_sh_out(out, sizeof(out), cmd) == 0 && out[0])
 		return 0;
-	return sh_out(out, sizeof(out), "xl list | grep -c '(null)'") != 0 || atoi(out) == 0;
+	return zc_sh_out(out, sizeof(out), "xl list | grep -c '(null)'") != 0 || atoi(out) == 0;
 }
 
 double zcd_domain_destroy(int domid)
 {
 	double t0 = zcc_now();
 
-	if (sh("xl destroy %d", domid)) {
+	if (zc_sh("xl destroy %d", domid)) {
 		zc_diag("xl destroy %d failed", domid);
 		return -1;
 	}
 	while (!domain_gone(domid)) {
 		if (zcc_now() - t0 > 30) {
 			zc_diag("domain %d still listed 30 s after xl destroy:", domid);
-			sh("xl list | sed 's/^/# /'");
+			zc_sh("xl list | sed 's/^/# /'");
 			return -1;
 		}
 		sleep_ms(100);
@@ -145,11 +115,11 @@ double zcd_domain_destroy(int domid)
 
 int zcd_load_kms(void)
 {
-	if (!sh("grep -q '^vkms ' /proc/modules"))
+	if (!zc_sh("grep -q '^vkms ' /proc/modules"))
 		return 0;
 	/* no fbdev console on it: only the backend drives it */
-	sh("modprobe drm_kms_helper; echo 0 > /sys/module/drm_kms_helper/parameters/fbdev_emulation");
-	if (sh("modprobe vkms enable_writeback=1 enable_cursor=0")) {
+	zc_sh("modprobe drm_kms_helper; echo 0 > /sys/module/drm_kms_helper/parameters/fbdev_emulation");
+	if (zc_sh("modprobe vkms enable_writeback=1 enable_cursor=0")) {
 		zc_diag("modprobe vkms failed (is vkms.ko in the image? scripts/vkms-build.sh)");
 		return -1;
 	}
@@ -173,7 +143,6 @@ int zcd_be_start(struct zcd_be *b, const char *args)
 {
 	static int n;
 	double t0 = zcc_now();
-	char line[512];
 
 	memset(b, 0, sizeof(*b));
 	snprintf(b->log, sizeof(b->log), "/run/zc/zc-displ-be.%d.%d.log", (int)getpid(), n++);
@@ -196,14 +165,9 @@ int zcd_be_start(struct zcd_be *b, const char *args)
 		_exit(127);
 	}
 	for (;;) {
-		FILE *f = fopen(b->log, "r");
-		int ready = 0, st;
+		int st;
 
-		while (f && fgets(line, sizeof(line), f))
-			ready |= strstr(line, "zc-displ-be info: ready") != NULL;
-		if (f)
-			fclose(f);
-		if (ready)
+		if (!zcd_be_log_has(b, "zc-displ-be info: ready"))
 			break;
 		if (waitpid(b->pid, &st, WNOHANG) == b->pid) {
 			zc_diag("zc-displ-be %s exited before it was ready:", args);
@@ -304,10 +268,10 @@ int zcd_be_errors(const struct zcd_be *b)
 
 int zcd_attach(int domid, int be_alloc)
 {
-	if (sh("xl vdispl-attach %d backend=0 be-alloc=%d connectors=%s:%dx%d > /run/zc/vdispl.log 2>&1",
+	if (zc_sh("xl vdispl-attach %d backend=0 be-alloc=%d connectors=%s:%dx%d > /run/zc/vdispl.log 2>&1",
 	       domid, be_alloc, ZCD_OUTPUT, ZCD_W, ZCD_H)) {
 		zc_diag("xl vdispl-attach failed:");
-		sh("sed 's/^/# /' /run/zc/vdispl.log");
+		zc_sh("sed 's/^/# /' /run/zc/vdispl.log");
 		return -1;
 	}
 	return 0;
@@ -318,9 +282,9 @@ int zcd_detach(int domid)
 	char path[96], v[16];
 	double t0 = zcc_now();
 
-	if (sh("xl vdispl-detach %d 0 > /run/zc/vdispl.log 2>&1", domid)) {
+	if (zc_sh("xl vdispl-detach %d 0 > /run/zc/vdispl.log 2>&1", domid)) {
 		zc_diag("xl vdispl-detach failed:");
-		sh("sed 's/^/# /' /run/zc/vdispl.log");
+		zc_sh("sed 's/^/# /' /run/zc/vdispl.log");
 		return -1;
 	}
 	if (xs_ready())

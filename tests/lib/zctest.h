@@ -106,6 +106,10 @@ void zc_grants_mark(void *map, unsigned int n, uint32_t frame);
  */
 const char *zc_guest_type(void);
 int zc_guest_is_pv(void);
+/* system() of a formatted command: its exit status, 128 if killed, -1 */
+int zc_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* popen(): the first line of the output ("" if none) and the exit status */
+int zc_sh_out(char *out, size_t len, const char *cmd);
 
 /* CRC-32 (zlib's, = the kernel's crc32_le(~0, p, len) ^ ~0), and one per
  * 4 KiB unit of n units at buf */
