@@ -107,20 +107,28 @@ static void close_gem(int fd, uint32_t handle)
 		ERR("GEM_CLOSE %u: %s", handle, strerror(errno));
 }
 
-/* front-alloc through libxengnttab: refs -> dma-buf fd */
-static int gnttab_map_guest(struct be_dev *d, struct be_dbuf *b)
+/* the frontend's page directory, read here (legacy and --gnttab) */
+static int read_dir_refs(struct be_dev *d, struct be_dbuf *b)
 {
-	uint32_t fd;
-
 	b->refs = calloc(b->nrefs, sizeof(uint32_t));
 	if (!b->refs)
 		return -ENOMEM;
 	if (pgdir_read(d->domid, b->gref_dir, b->refs, b->nrefs))
 		return -errno ? -errno : -EINVAL;
+	return 0;
+}
+
+/* front-alloc through libxengnttab: refs -> dma-buf fd */
+static int gnttab_map_guest(struct be_dev *d, struct be_dbuf *b)
+{
+	uint32_t fd;
+	int ret = read_dir_refs(d, b);
+
+	if (ret)
+		return ret;
 	if (xengnttab_dmabuf_exp_from_refs(be_xgt, (uint32_t)d->domid, 0, b->nrefs,
 					   b->refs, &fd)) {
-		int ret = -errno;
-
+		ret = -errno;
 		ERR("xengnttab_dmabuf_exp_from_refs (%u refs of domain %d): %s", b->nrefs,
 		    d->domid, strerror(errno));
 		return ret;
@@ -145,11 +153,9 @@ static int zc_map_guest(struct be_dev *d, struct be_dbuf *b)
 	} else if (be_opt.api == BE_API_LEGACY) {
 		struct drm_xen_zcopy_dumb_from_refs fr;
 
-		b->refs = calloc(b->nrefs, sizeof(uint32_t));
-		if (!b->refs)
-			return -ENOMEM;
-		if (pgdir_read(d->domid, b->gref_dir, b->refs, b->nrefs))
-			return -errno ? -errno : -EINVAL;
+		ret = read_dir_refs(d, b);
+		if (ret)
+			return ret;
 		if (b->data_ofs)
 			WARNL("dbuf %#llx: data_ofs %u: the 2018 ioctls have no data offset; only the KMS framebuffer offset applies it",
 			      (unsigned long long)b->cookie, b->data_ofs);
