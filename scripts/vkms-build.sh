@@ -29,7 +29,7 @@ t0=$SECONDS
 KREL=$(basename "$(readlink -f "$KDIR")")
 # the tarball's size and mtime name its version well enough (a new
 # linux-source upload replaces the file)
-STAMP=$(stat -c '%s-%Y' "$SRC")-clones1
+STAMP=$(stat -c '%s-%Y' "$SRC")-clones1-wbusers1
 D=$CACHE/$KREL-$STAMP
 if [ -e "$D/vkms.ko" ]; then
 	cp "$D/vkms.ko" "$OUTKO"
@@ -57,6 +57,72 @@ if true &&
 				drm_encoder_mask(\&output->wb_connector.encoder);' "$D/src/vkms_output.c"
 	grep -q 'possible_clones' "$D/src/vkms_output.c" ||
 		{ echo "vkms-build: cannot set possible_clones in vkms_output.c" >&2; exit 1; }
+fi
+# vkms keeps its composer (the vblank work that writes a frame back) on by a
+# bool, not a count: each writeback commit turns it on and each job's cleanup,
+# which runs later from a workqueue, turns it off. When the cleanup of frame
+# N-1 runs after the commit of frame N (a dom0 vCPU stalled by TCG: seen with
+# "vblank timer overrun" lines), the composer stops with job N queued, job N
+# signals only at the next commit, and every later fence is one frame late:
+# the backend's 2 s wait for each frame's writeback fails for the rest of the
+# run. Count the writeback users instead (one vkms device per module here).
+# Reproduced with a 200 ms sleep at the top of the job cleanup: unpatched,
+# display_fe_alloc and display_be_alloc fail with that message on every
+# frame; patched, both pass.
+if ! grep -q 'vkms_wb_composer_get' "$D/src/vkms_writeback.c"; then
+	sed -i 's/^struct vkms_writeback_job {$/&\n\tbool composer_held;\t\/* counted in vkms_wb_users *\//' \
+		"$D/src/vkms_drv.h"
+	sed -i 's/vkms_set_composer(\([^,]*\), true);/vkms_wb_composer_get(\1, conn_state->writeback_job->priv);/;
+		s/vkms_set_composer(\([^,]*\), false);/vkms_wb_composer_put(\1, vkmsjob);/' \
+		"$D/src/vkms_writeback.c"
+	sed -i '/^static const u32 vkms_wb_formats/i\
+/*\
+ * xen-zcopy test build: the composer stays on while any writeback job holds\
+ * it (from its commit to its cleanup); a job cleaned up without a commit\
+ * (a failed commit) holds nothing.\
+ */\
+static DEFINE_MUTEX(vkms_wb_users_lock);\
+static unsigned int vkms_wb_users;\
+\
+static void vkms_wb_composer_get(struct vkms_output *out, struct vkms_writeback_job *job)\
+{\
+	mutex_lock(\&vkms_wb_users_lock);\
+	if (!job->composer_held) {\
+		job->composer_held = true;\
+		if (!vkms_wb_users++)\
+			vkms_set_composer(out, true);\
+	}\
+	mutex_unlock(\&vkms_wb_users_lock);\
+}\
+\
+static void vkms_wb_composer_put(struct vkms_output *out, struct vkms_writeback_job *job)\
+{\
+	mutex_lock(\&vkms_wb_users_lock);\
+	if (job->composer_held) {\
+		job->composer_held = false;\
+		if (!--vkms_wb_users)\
+			vkms_set_composer(out, false);\
+	}\
+	mutex_unlock(\&vkms_wb_users_lock);\
+}\
+' "$D/src/vkms_writeback.c"
+	if [ "$(grep -c 'vkms_wb_composer_[gp][eu]t(' "$D/src/vkms_writeback.c")" != 4 ] ||
+	   ! grep -q 'bool composer_held;' "$D/src/vkms_drv.h"; then
+		echo "vkms-build: cannot count the writeback composer users" >&2
+		exit 1
+	fi
+fi
+# The composer work reads the job to write back before it takes the lock
+# under which the commit publishes the job and wb_pending: a commit landing in
+# between has its fence signalled with the frame written nowhere. Read both
+# under the lock.
+if grep -q 'struct vkms_writeback_job \*active_wb = crtc_state->active_writeback;' \
+	"$D/src/vkms_composer.c"; then
+	sed -i 's/struct vkms_writeback_job \*active_wb = crtc_state->active_writeback;/struct vkms_writeback_job *active_wb;/;
+		s/^\(\s*\)wb_pending = crtc_state->wb_pending;/&\n\1active_wb = crtc_state->active_writeback;/' \
+		"$D/src/vkms_composer.c"
+	grep -q '^\s*active_wb = crtc_state->active_writeback;' "$D/src/vkms_composer.c" ||
+		{ echo "vkms-build: cannot move the writeback job read under the lock" >&2; exit 1; }
 fi
 # the in-tree Makefile names the objects under CONFIG_DRM_VKMS; BTF for an
 # out-of-tree module would need a matching pahole and is not used
