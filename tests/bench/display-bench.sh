@@ -67,14 +67,20 @@ guest() { # guest ARGS...: run the client in the display domU; prints its RESULT
 	echo "$rsp"
 }
 
-stats() { # stats: the backend's STATS line, fresh
-	n0=$(grep -c '^STATS' $R/be.log)
-	kill -USR1 "$be"
+# more_lines PATTERN N0: wait (5 s at most) until the backend's log has more
+# than N0 lines matching PATTERN
+more_lines() {
 	n=0
-	until [ "$(grep -c '^STATS' $R/be.log)" -gt "$n0" ]; do
+	until [ "$(grep -c "$1" $R/be.log)" -gt "$2" ]; do
 		n=$((n + 1)); [ $n -lt 100 ] || return 1
 		sleep 0.05
 	done
+}
+
+stats() { # stats: the backend's STATS line, fresh
+	n0=$(grep -c '^STATS' $R/be.log)
+	kill -USR1 "$be"
+	more_lines '^STATS' "$n0" || return 1
 	grep '^STATS' $R/be.log | tail -1
 }
 key() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
@@ -86,11 +92,7 @@ run_one() { # run_one zc|copy: one guest client, FRAMES flips; prints a result l
 	if [ "$1" != "$mode" ]; then
 		n0=$(grep -c 'mode: ' $R/be.log)
 		kill -USR2 "$be"
-		n=0
-		until [ "$(grep -c 'mode: ' $R/be.log)" -gt "$n0" ]; do
-			n=$((n + 1)); [ $n -lt 100 ] || fail "backend did not switch to $1"
-			sleep 0.05
-		done
+		more_lines 'mode: ' "$n0" || fail "backend did not switch to $1"
 		mode=$1
 	fi
 	c0=$(grep -c 'copy path: dbuf' $R/be.log)
