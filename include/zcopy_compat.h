@@ -14,6 +14,7 @@
 #include <linux/version.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/workqueue.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_prime.h>
 
@@ -25,6 +26,19 @@
 #define ZCOPY_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
 #else
 #define ZCOPY_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
+#endif
+
+/*
+ * 6.17, "workqueue: Add system_percpu_wq and system_dfl_wq": system_wq and
+ * system_unbound_wq became deprecated names, and 7.3 warns once when work
+ * is queued on them. The deferred grant release is not per-CPU work, so it
+ * goes to the unbound queue under whichever name the kernel has. (Stable
+ * 6.12.y has system_dfl_wq too; system_unbound_wq is the same queue there.)
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#define zcopy_unbound_wq()	system_dfl_wq
+#else
+#define zcopy_unbound_wq()	system_unbound_wq
 #endif
 
 /* 6.14, cb2e1c2136f7 ("drm: remove driver date from struct drm_driver") */

@@ -135,7 +135,7 @@ void zcopy_import_release(struct zcopy_buf *buf)
 	atomic_long_inc(&zdev->deferred);
 	spin_lock(&zdev->deferred_lock);
 	list_add_tail(&imp->deferred_link, &zdev->deferred_list);
-	mod_delayed_work(system_wq, &zdev->deferred_work,
+	mod_delayed_work(zcopy_unbound_wq(), &zdev->deferred_work,
 			 zcopy_defer_delay(0));
 	spin_unlock(&zdev->deferred_lock);
 }
@@ -169,7 +169,8 @@ static void zcopy_deferred_run(struct work_struct *work)
 	/* A release that raced with us has already armed the work sooner. */
 	if (!list_empty(&zdev->deferred_list) &&
 	    !delayed_work_pending(&zdev->deferred_work))
-		schedule_delayed_work(&zdev->deferred_work, delay);
+		queue_delayed_work(zcopy_unbound_wq(),
+				   &zdev->deferred_work, delay);
 	spin_unlock(&zdev->deferred_lock);
 }
 
