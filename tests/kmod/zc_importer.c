@@ -48,7 +48,8 @@ struct zci_file {
 	struct mutex lock;	/* one command at a time per file */
 	struct dma_buf *dmabuf;
 	struct dma_buf_attachment *attach;
-	struct sg_table *sgt;
+	struct sg_table *sgt;		/* what the core handed us */
+	struct sg_table *pages;		/* the exporter's table: pages */
 	enum dma_data_direction dir;
 	struct page *pinned;
 };
@@ -58,18 +59,51 @@ static u32 zci_crc(const void *p, size_t len)
 	return crc32_le(~0U, p, len) ^ ~0U;
 }
 
+/* Set once a wrapped table was seen (see zci_page_table()). */
+static bool zci_core_wraps;
+
 /*
- * The page of an sg entry handed to us. With CONFIG_DMABUF_DEBUG the
- * dma-buf core scrambles page_link to catch importers that use it; this
- * test importer looks at the exporter's pages on purpose, so undo that.
+ * The page of an sg entry of the exporter's table. With CONFIG_DMABUF_DEBUG
+ * the 6.x dma-buf core scrambles page_link to catch importers that use it;
+ * this test importer looks at the exporter's pages on purpose, so undo that.
  */
 static struct page *zci_sg_page(struct scatterlist *sg)
 {
 	unsigned long link = sg->page_link;
 
-	if (IS_ENABLED(CONFIG_DMABUF_DEBUG))
+	if (IS_ENABLED(CONFIG_DMABUF_DEBUG) && !zci_core_wraps)
 		link ^= ~0xffUL;
 	return (struct page *)(link & ~SG_PAGE_LINK_MASK);
+}
+
+/*
+ * Mirror of the private struct dma_buf_sg_table_wrapper of
+ * drivers/dma-buf/dma-buf.c (7.x, read in the 7.2 and 7.3 sources). With
+ * CONFIG_DMABUF_DEBUG those kernels no longer scramble page_link: they hand
+ * importers a copy of the DMA segments with no page, offset or length at
+ * all and keep the exporter's table in ->original. A DMA importer needs
+ * nothing else; this test importer also checks the pages behind each DMA
+ * address, so it follows ->original, and only when every entry of the
+ * table it got has the copy's shape (no page, length 0), which no
+ * exporter's table of real pages has.
+ */
+struct zci_core_sg_wrapper {
+	struct sg_table *original;
+	struct sg_table wrapper;
+};
+
+static struct sg_table *zci_page_table(struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	if (!IS_ENABLED(CONFIG_DMABUF_DEBUG) || !sgt->orig_nents)
+		return sgt;
+	for_each_sgtable_sg(sgt, sg, i)
+		if (sg->length || (sg->page_link & ~SG_PAGE_LINK_MASK))
+			return sgt;
+	zci_core_wraps = true;
+	return container_of(sgt, struct zci_core_sg_wrapper, wrapper)->original;
 }
 
 static void zci_unmap(struct zci_file *f)
@@ -78,6 +112,7 @@ static void zci_unmap(struct zci_file *f)
 		return;
 	dma_buf_unmap_attachment_unlocked(f->attach, f->sgt, f->dir);
 	f->sgt = NULL;
+	f->pages = NULL;
 }
 
 static void zci_detach(struct zci_file *f)
@@ -135,12 +170,13 @@ static int zci_map(struct zci_file *f, struct zci_map __user *uarg)
 	if (IS_ERR(sgt))
 		return PTR_ERR(sgt);
 	f->sgt = sgt;
+	f->pages = zci_page_table(sgt);
 	f->dir = m.dir;
-	m.nents = sgt->orig_nents;
+	m.nents = f->pages->orig_nents;
 	m.dma_nents = sgt->nents;
 	m.length = 0;
 	m.units = 0;
-	for_each_sgtable_sg(sgt, sg, i) {
+	for_each_sgtable_sg(f->pages, sg, i) {
 		m.length += sg->length;
 		m.units += DIV_ROUND_UP(sg->length, ZCI_UNIT);
 	}
@@ -182,7 +218,7 @@ static int zci_frames(struct zci_file *f, struct zci_frames __user *uarg)
 	cur.sg = f->sgt->nents ? f->sgt->sgl : NULL;
 	cur.left = f->sgt->nents ? f->sgt->nents - 1 : 0;
 	cur.start = 0;
-	for_each_sgtable_sg(f->sgt, sg, i) {
+	for_each_sgtable_sg(f->pages, sg, i) {
 		struct page *page = zci_sg_page(sg);
 		const u8 *kaddr = (const u8 *)page_address(page) + sg->offset;
 
@@ -357,7 +393,7 @@ static int zci_pin(struct zci_file *f, struct zci_pin __user *uarg)
 		return -ENXIO;
 	if (f->pinned)
 		return -EBUSY;
-	for_each_sgtable_sg(f->sgt, sg, i) {
+	for_each_sgtable_sg(f->pages, sg, i) {
 		if (i != p.index)
 			continue;
 		f->pinned = zci_sg_page(sg);
