@@ -3,7 +3,9 @@
  * WAIT_FREE: timeout, unknown and foreign tokens, the wake-up when the last
  * holder (a vgem import) goes, and a signal interrupting the wait.
  */
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,15 +184,54 @@ ZC_TEST(wait_counted)
 }
 
 /*
- * Several processes at once (on two vCPUs in the x86_64 VM) create, export,
+ * Several processes at once (two vCPUs on every platform) create, export,
  * import, free and wait, while another reads debugfs: every call succeeds,
  * every wait ends, every debugfs line is well formed, nothing is left
- * behind. A worker's exit status names its first failure.
+ * behind. Every 4th buffer is freed while a thread of its worker is blocked
+ * in WAIT_FREE on it (seen in the buffer's debugfs line first): that wait
+ * returns 0. The work really overlapped: all workers ran at one instant
+ * (their start and end times, in shared memory) and the reader saw buffers
+ * of two workers alive at once. A worker's exit status names its first
+ * failure.
  */
-enum { ST_OPEN = 20, ST_FROM_REFS, ST_EXPORT, ST_IMPORT, ST_CLOSE, ST_WAIT, ST_DEBUGFS = 30,
-       ST_DEBUGFS_LINE, ST_COUNTER };
+enum { ST_OPEN = 20, ST_FROM_REFS, ST_EXPORT, ST_IMPORT, ST_CLOSE, ST_WAIT, ST_PENDING_SEEN,
+       ST_PENDING, ST_THREAD, ST_DEBUGFS = 30, ST_DEBUGFS_LINE, ST_COUNTER };
+enum { NWORKERS = 4 };
 
-static int stress_worker(int seed)
+struct stress_shared {
+	double start[NWORKERS], end[NWORKERS];
+	long max_buffers, max_waiters;
+};
+
+struct pending_wait {
+	int fd;
+	uint64_t token;
+	int err;
+};
+
+static void *pending_waiter(void *arg)
+{
+	struct pending_wait *p = arg;
+
+	p->err = zcc_wait(p->fd, p->token, 5000);
+	return NULL;
+}
+
+/* until the buffer on refs shows its one waiter in debugfs (3 s at most) */
+static int waiter_seen(const uint32_t *refs, unsigned int n)
+{
+	struct zcc_dbuf d;
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		if (zcc_dbuf_find(&d, "foreign", 0, refs, n) == 1 && d.waiters == 1)
+			return 1;
+		usleep(5 * 1000);
+	}
+	return 0;
+}
+
+static int stress_worker(int seed, struct stress_shared *sh)
 {
 	struct drm_xen_zcopy_from_refs fr;
 	int fd = zc_open_render(), vg = zc_open_vgem(), i, r;
@@ -199,10 +240,14 @@ static int stress_worker(int seed)
 
 	if (fd < 0 || vg < 0 || !zc_self_grant(3, 310 + seed, 0, 0, refs, &h))
 		return ST_OPEN;
+	sh->start[seed] = zcc_now();
 	for (i = 0; i < 40; i++) {
-		int pfd, bad = 0;
+		unsigned int n = 1 + (i + seed) % 3;
+		struct pending_wait pw;
+		int pfd, bad = 0, pend = i % 4 == 3;
+		pthread_t th;
 
-		if (zcc_from_refs(fd, &fr, 0, refs, 1 + (i + seed) % 3, 0))
+		if (zcc_from_refs(fd, &fr, 0, refs, n, 0))
 			return ST_FROM_REFS;
 		pfd = zcc_prime_fd(fd, fr.handle);
 		if (pfd < 0)
@@ -210,6 +255,15 @@ static int stress_worker(int seed)
 		vh = zcc_import(vg, pfd);
 		if (!vh)
 			return ST_IMPORT;
+		if (pend) {
+			pw.fd = fd;
+			pw.token = fr.wait_token;
+			pw.err = -1;
+			if (pthread_create(&th, NULL, pending_waiter, &pw))
+				return ST_THREAD;
+			if (!waiter_seen(refs, n))
+				return ST_PENDING_SEEN;
+		}
 		/* vary who goes last: our handle, the fd, or the import */
 		switch ((i + seed) % 3) {
 		case 0:
@@ -230,11 +284,18 @@ static int stress_worker(int seed)
 		}
 		if (bad)
 			return ST_CLOSE;
+		/* the blocked wait ends with the free: 0 */
+		if (pend && (pthread_join(th, NULL) || pw.err != 0)) {
+			fprintf(stdout, "# worker %d buffer %d: pending wait: %s\n", seed, i,
+				pw.err < 0 ? "no result" : zc_errname(pw.err));
+			return ST_PENDING;
+		}
 		/* everything is closed: the buffer is gone already */
 		r = zcc_wait(fd, fr.wait_token, 2000);
 		if (r != ENOENT)
 			return ST_WAIT;
 	}
+	sh->end[seed] = zcc_now();
 	zc_local_free(h);
 	close(vg);
 	close(fd);
@@ -242,10 +303,11 @@ static int stress_worker(int seed)
 }
 
 /* read debugfs over and over: every line well formed, every counter a number */
-static int stress_reader(void)
+static int stress_reader(struct stress_shared *sh)
 {
 	struct zcc_dbuf d;
 	char line[512];
+	long b, w;
 	int n;
 
 	for (n = 0; n < 400; n++) {
@@ -255,38 +317,61 @@ static int stress_reader(void)
 			return ST_DEBUGFS;
 		while (fgets(line, sizeof(line), f))
 			if (zcc_dbuf_parse(line, &d) || d.domid != 0 || d.grants > 3 ||
-			    d.importers > 1 || d.waiters) {
+			    d.importers > 1 || d.waiters > 1) {
 				fprintf(stdout, "# debugfs line: %s", line);
 				fclose(f);
 				return ST_DEBUGFS_LINE;
 			}
 		fclose(f);
-		if (zc_counter("grants_mapped") < 0 || zc_counter("buffers") > 4)
+		b = zc_counter("buffers");
+		w = zc_counter("waiters");
+		if (zc_counter("grants_mapped") < 0 || b < 0 || b > NWORKERS || w < 0 ||
+		    w > NWORKERS)
 			return ST_COUNTER;
+		if (b > sh->max_buffers)
+			sh->max_buffers = b;
+		if (w > sh->max_waiters)
+			sh->max_waiters = w;
 	}
 	return 0;
 }
 
 ZC_TEST(wait_stress)
 {
-	pid_t pids[5];
+	struct stress_shared *sh;
+	double last_start = 0, first_end = 1e300;
+	pid_t pids[NWORKERS + 1];
 	int i, st, bad = 0;
 
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ZC_CHECK(sh != MAP_FAILED, "mmap: %s", strerror(errno));
+	memset(sh, 0, sizeof(*sh));
 	zc_diag("%ld CPUs online", sysconf(_SC_NPROCESSORS_ONLN));
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i <= NWORKERS; i++) {
 		pids[i] = fork();
 		ZC_CHECK(pids[i] >= 0, "fork");
 		if (pids[i])
 			continue;
-		_exit(i < 4 ? stress_worker(i) : stress_reader());
+		_exit(i < NWORKERS ? stress_worker(i, sh) : stress_reader(sh));
 	}
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i <= NWORKERS; i++) {
 		if (waitpid(pids[i], &st, 0) != pids[i] || !WIFEXITED(st) || WEXITSTATUS(st)) {
-			zc_diag("%s %d: status %d", i < 4 ? "worker" : "debugfs reader", i,
+			zc_diag("%s %d: status %d", i < NWORKERS ? "worker" : "debugfs reader", i,
 				WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 			bad++;
 		}
 	}
 	ZC_CHECK(!bad, "%d process(es) failed", bad);
+	for (i = 0; i < NWORKERS; i++) {
+		if (sh->start[i] > last_start)
+			last_start = sh->start[i];
+		if (sh->end[i] < first_end)
+			first_end = sh->end[i];
+	}
+	zc_diag("all %d workers running together for %.0f ms; the reader saw up to %ld buffers and %ld waiters at once",
+		NWORKERS, (first_end - last_start) * 1e3, sh->max_buffers, sh->max_waiters);
+	ZC_CHECK(last_start < first_end, "the workers never ran at the same time");
+	ZC_CHECK(sh->max_buffers >= 2, "the reader never saw two workers' buffers at once");
+	munmap(sh, sizeof(*sh));
 	return zc_counters_idle(3000);
 }

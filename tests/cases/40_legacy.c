@@ -29,7 +29,8 @@ _Static_assert(DRM_IOCTL_XEN_ZCOPY_DUMB_WAIT_FREE == 0xC0086442, "2018 number");
  * DumbZCopyFront: front-alloc, the guest's framebuffer shown by dom0: the
  * KMS driver's view (the test importer stands in for its scan-out engine)
  * and the CPU's are the guest's pixels. Then displ_be's teardown: the KMS
- * import, our handle and fd go, and DUMB_WAIT_FREE finds the buffer freed.
+ * import goes, DUMB_WAIT_FREE times out while our handle and fd still hold
+ * the buffer (left whole), they go, and DUMB_WAIT_FREE finds it freed.
  */
 ZC_TEST(legacy_front_alloc)
 {
@@ -85,8 +86,20 @@ ZC_TEST(legacy_front_alloc)
 	munmap(m, 8 * ZCC_PAGE);
 	free(expect);
 
-	/* ~DumbZCopyFrontDrm, then ~DumbZCopyFront: everything goes first */
+	/* ~DumbZCopyFrontDrm: the KMS import goes first */
 	ZC_EXPECT_ERRNO(zcc_close_handle(kms, kms_handle), 0);
+	/*
+	 * our handle and PRIME fd still hold it: DUMB_WAIT_FREE must wait,
+	 * time out, and leave the buffer whole (mapped, the guest's pixels)
+	 */
+	wf.wait_handle = req.wait_handle;
+	wf.wait_to_ms = 100;
+	ZC_EXPECT_ERRNO(zcc_err(zfd, DRM_IOCTL_XEN_ZCOPY_DUMB_WAIT_FREE, &wf), ETIMEDOUT);
+	ZC_CHECK(zc_counter("grants_mapped") == 8, "grants_mapped %ld after a timed-out wait",
+		 zc_counter("grants_mapped"));
+	ZC_CHECK(zc_importer_check_seed(pfd, ctx->domu, refs, 8, 0, 401) == ZC_PASS,
+		 "the framebuffer changed under a timed-out DUMB_WAIT_FREE");
+	/* ~DumbZCopyFront: then our handle and fd */
 	ZC_EXPECT_ERRNO(zcc_close_handle(zfd, req.dumb.handle), 0);
 	close(pfd);
 	wf.wait_handle = req.wait_handle;

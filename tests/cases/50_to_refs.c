@@ -577,6 +577,7 @@ struct race {
 	uint32_t refs[8];
 	int err;
 	double t0, t1;		/* the ioctl's start and end */
+	pthread_barrier_t *go;	/* all threads call at once */
 };
 
 static void *to_refs_thread(void *arg)
@@ -585,6 +586,7 @@ static void *to_refs_thread(void *arg)
 	struct drm_xen_zcopy_to_refs r;
 
 	to_refs_req(&r, t->handle, 0, t->refs, 8, 0);
+	pthread_barrier_wait(t->go);
 	t->t0 = zcc_now();
 	t->err = zcc_err(t->zc, DRM_IOCTL_XEN_ZCOPY_TO_REFS, &r);
 	t->t1 = zcc_now();
@@ -592,23 +594,27 @@ static void *to_refs_thread(void *arg)
 }
 
 /*
- * TO_REFS from several threads at once (on two vCPUs in the x86_64 VM):
- * exactly one wins, the rest get EBUSY and leave their refs untouched, and
- * the winner's refs grant the buffer's pages.
+ * TO_REFS from several threads at once (2 vCPUs on every platform), released
+ * together by a barrier: exactly one wins, the rest get EBUSY and leave their
+ * refs untouched, and the winner's refs grant the buffer's pages. The calls
+ * must really have raced: at least one pair of ioctls overlapped in time.
  */
 ZC_TEST(to_refs_concurrent)
 {
 	enum { NT = 4, ROUNDS = 20 };
+	pthread_barrier_t go;
 	struct race t[NT];
 	pthread_t th[NT];
 	struct vbuf b = { .fd = -1 };
 	struct zc_local *h = NULL;
-	int vgem, zc, rc = ZC_PASS, i, k, round, overlaps = 0;
+	int vgem, zc, rc = ZC_PASS, i, k, round, overlaps = 0, started = 0;
 
 	if (open_both(&vgem, &zc))
 		return ZC_FAIL;
+	CK(!pthread_barrier_init(&go, NULL, NT), "barrier");
+	started = 1;
 	for (round = 0; round < ROUNDS; round++) {
-		int ok = 0, busy = 0, win = -1;
+		int ok = 0, busy = 0, win = -1, e;
 		unsigned char *m;
 
 		CK(!vbuf_new(&b, vgem, zc, 1024, 8), "vgem buffer");
@@ -616,12 +622,21 @@ ZC_TEST(to_refs_concurrent)
 		for (i = 0; i < NT; i++) {
 			t[i].zc = zc;
 			t[i].handle = b.handle;
+			t[i].go = &go;
+			t[i].err = -1;
 			for (k = 0; k < 8; k++)
 				t[i].refs[k] = 0xdeadbeef;
-			CK(!pthread_create(&th[i], NULL, to_refs_thread, &t[i]), "thread");
+			e = pthread_create(&th[i], NULL, to_refs_thread, &t[i]);
+			if (e) {
+				/* the others wait at the barrier for ever: a hard stop */
+				zc_diag("pthread_create: %s", zc_errname(e));
+				abort();
+			}
 		}
-		for (i = 0; i < NT; i++)
-			pthread_join(th[i], NULL);
+		for (i = 0; i < NT; i++) {
+			e = pthread_join(th[i], NULL);
+			CK(!e, "pthread_join %d: %s", i, zc_errname(e));
+		}
 		for (i = 0; i < NT; i++) {
 			if (!t[i].err) {
 				ok++;
@@ -648,7 +663,11 @@ ZC_TEST(to_refs_concurrent)
 	}
 	zc_diag("%ld CPUs online; ioctls overlapping in time: %d pairs in %d rounds",
 		sysconf(_SC_NPROCESSORS_ONLN), overlaps / 2, ROUNDS);
+	CK(overlaps > 0, "no two TO_REFS calls overlapped in %d rounds: no race was tried",
+	   ROUNDS);
 out:
+	if (started)
+		pthread_barrier_destroy(&go);
 	zc_local_free(h);
 	return vbuf_finish(ctx, 0, &b, vgem, zc, rc, 3000);
 }
