@@ -16,7 +16,7 @@ zc_display_image() {
 	make -C "$TOP/tests/backend" O="$OUT/tests" -j2
 	src=${KSRC:-/usr/src/linux-source-$(echo "$KV" | cut -d. -f1-2).tar.xz}
 	[ -e "$src" ] || { echo "build.sh: no /usr/src/linux-source-*.tar.xz for $KV (apt-get install linux-source-6.1)" >&2; return 1; }
-	"$TOP/scripts/vkms-build.sh" "${KDIR:-/lib/modules/$KV/build}" "$src" "$OUT/module/vkms.ko"
+	PATH="${KPATH:+$KPATH:}$PATH" "$TOP/scripts/vkms-build.sh" "${KDIR:-/lib/modules/$KV/build}" "$src" "$OUT/module/vkms.ko"
 	mkdir -p "$root/lib/modules/$KV/extra"
 	cp "$OUT/module/vkms.ko" "$root/lib/modules/$KV/extra/"
 	# shellcheck disable=SC2046

@@ -27,9 +27,13 @@ mkdir -p "$OUT"
 KMOD=/			# root of lib/modules/$KV (modprobe -d)
 if [ -n "${ZC_KROOT:-}" ]; then
 	[ -e "$ZC_KROOT/kernel.env" ] || { echo "build.sh: no $ZC_KROOT/kernel.env (scripts/runtime-kernels.sh)" >&2; exit 1; }
-	. "$ZC_KROOT/kernel.env"	# KREL KVER KDIR KIMG KMOD
+	. "$ZC_KROOT/kernel.env"	# KREL KVER KDIR KIMG KMOD KSRC KPATH
 	KV=$KREL
 fi
+# kmake ARGS...: make for the kernel tree, with the compiler it was
+# configured with first in PATH (KPATH: a matrix toolchain, e.g. sid's
+# gcc-16; empty when the host has it). Only kernel builds see it.
+kmake() { PATH="${KPATH:+$KPATH:}$PATH" make "$@"; }
 if [ -z "${KV:-}" ]; then
 	for k in $(ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -rV); do
 		[ -e "/lib/modules/$k/build/Makefile" ] && { KV=$k; break; }
@@ -105,7 +109,7 @@ if [ -n "${ZC_MODULE_FROM_DEB:-}" ]; then
 	"$TOP/scripts/deb-module.sh" "$ZC_MODULE_FROM_DEB" "$KV" "$OUT/module"
 elif [ -e "$TOP/Kbuild" ] && ls "$TOP"/src/*.c >/dev/null 2>&1; then
 	echo "== module (KDIR=$KDIR)"
-	make -C "$TOP" KDIR="$KDIR" CONFIG_DEBUG_INFO_BTF_MODULES= -j2 modules
+	kmake -C "$TOP" KDIR="$KDIR" CONFIG_DEBUG_INFO_BTF_MODULES= -j2 modules
 	cp "$TOP/xen_drm_zcopy.ko" "$OUT/module/"
 elif [ "${ZC_ALLOW_NO_MODULE:-0}" = 1 ]; then
 	echo "== module: no driver source (Kbuild, src/*.c) yet; ZC_ALLOW_NO_MODULE=1, continuing without it"
@@ -121,7 +125,7 @@ echo "== test importer module (tests/kmod, KDIR=$KDIR)"
 rm -rf "$OUT/kmod"
 mkdir -p "$OUT/kmod"
 cp "$TOP"/tests/kmod/Kbuild "$TOP"/tests/kmod/*.[ch] "$OUT/kmod/"
-make -C "$KDIR" M="$OUT/kmod" CONFIG_DEBUG_INFO_BTF_MODULES= -j2 modules
+kmake -C "$KDIR" M="$OUT/kmod" CONFIG_DEBUG_INFO_BTF_MODULES= -j2 modules
 
 # ---------------------------------------------------------------- test programs
 echo "== test programs"

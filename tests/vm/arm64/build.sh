@@ -28,13 +28,20 @@ arm64) K=$C/k4k ;;
 arm64-16k) K=$C/k16k ;;
 *) echo "build.sh: unknown platform $PLAT" >&2; exit 2 ;;
 esac
+# another kernel of the platform's page size, unpacked by
+# scripts/runtime-kernels.sh (make check-kernels): its kernel.env names it
+K=${ZC_ARM64_KROOT:-$K}
 OUT=${ZC_OUT:-$TOP/build/vm-$PLAT}
 R0=$C/root
 CROSS=${CROSS_COMPILE:-aarch64-linux-gnu-}
 [ -e "$K/kernel.env" ] && [ -e "$R0/packages.txt" ] ||
 	{ echo "build.sh: $C not fetched (run tests/vm/arm64/fetch.sh)" >&2; exit 1; }
 # shellcheck source=/dev/null
-. "$K/kernel.env"	# KREL KVER KDIR
+. "$K/kernel.env"	# KREL KVER KDIR [KIMG KPATH]
+# kmake ARGS...: make for the kernel tree, with the compiler it was
+# configured with first in PATH (KPATH: a matrix toolchain such as sid's
+# gcc-16; empty or unset when the host has it)
+kmake() { PATH="${KPATH:+$KPATH:}$PATH" make "$@"; }
 KM=$K/lib/modules/$KREL
 [ -d "$KM" ] || KM=$K/usr/lib/modules/$KREL
 mkdir -p "$OUT"
@@ -53,7 +60,7 @@ done
 (cd "$M/src" && find src include uapi -type f \( -name '*.c' -o -name '*.h' \) | while read -r f; do
 	[ -e "$TOP/$f" ] || rm -f "$f"; done)
 # BTF for the module would need the suite's pahole; the tests do not use it
-make -C "$KDIR" M="$M/src" ARCH=arm64 CROSS_COMPILE="$CROSS" \
+kmake -C "$KDIR" M="$M/src" ARCH=arm64 CROSS_COMPILE="$CROSS" \
 	CONFIG_DEBUG_INFO_BTF_MODULES= -j2 modules
 cp "$M/src/xen_drm_zcopy.ko" "$M/"
 
@@ -62,7 +69,7 @@ echo "== test importer module (tests/kmod)"
 rm -rf "$OUT/kmod"
 mkdir -p "$OUT/kmod"
 cp "$TOP"/tests/kmod/Kbuild "$TOP"/tests/kmod/*.[ch] "$OUT/kmod/"
-make -C "$KDIR" M="$OUT/kmod" ARCH=arm64 CROSS_COMPILE="$CROSS" \
+kmake -C "$KDIR" M="$OUT/kmod" ARCH=arm64 CROSS_COMPILE="$CROSS" \
 	CONFIG_DEBUG_INFO_BTF_MODULES= -j2 modules
 
 # ---------------------------------------------------------------- test programs
@@ -159,7 +166,7 @@ mkcpio() {	# mkcpio ROOT FILE
 
 modules_dep
 cp "$R0/boot/xen-4.17-arm64" "$OUT/xen"
-cp "$K/boot/vmlinuz-$KREL" "$OUT/Image"
+cp "${KIMG:-$K/boot/vmlinuz-$KREL}" "$OUT/Image"
 echo "$KREL" > "$OUT/kernel.release"
 
 # ---------------------------------------------------------------- domU
