@@ -207,13 +207,20 @@ struct pending_wait {
 	int fd;
 	uint64_t token;
 	int err;
+	double done;	/* when the wait returned */
 };
 
+/*
+ * Blocked far longer than a free takes to wake it: a wait that only ends
+ * at its timeout (a lost wake-up: the freed flag is seen then, and the
+ * call still returns 0) is told apart by the time it returned.
+ */
 static void *pending_waiter(void *arg)
 {
 	struct pending_wait *p = arg;
 
-	p->err = zcc_wait(p->fd, p->token, 5000);
+	p->err = zcc_wait(p->fd, p->token, 20000);
+	p->done = zcc_now();
 	return NULL;
 }
 
@@ -245,6 +252,7 @@ static int stress_worker(int seed, struct stress_shared *sh)
 		unsigned int n = 1 + (i + seed) % 3;
 		struct pending_wait pw;
 		int pfd, bad = 0, pend = i % 4 == 3;
+		double freed;
 		pthread_t th;
 
 		if (zcc_from_refs(fd, &fr, 0, refs, n, 0))
@@ -284,10 +292,12 @@ static int stress_worker(int seed, struct stress_shared *sh)
 		}
 		if (bad)
 			return ST_CLOSE;
-		/* the blocked wait ends with the free: 0 */
-		if (pend && (pthread_join(th, NULL) || pw.err != 0)) {
-			fprintf(stdout, "# worker %d buffer %d: pending wait: %s\n", seed, i,
-				pw.err < 0 ? "no result" : zc_errname(pw.err));
+		freed = zcc_now();
+		/* the blocked wait ends with the free, woken by it: 0, soon */
+		if (pend && (pthread_join(th, NULL) || pw.err != 0 || pw.done - freed > 5)) {
+			fprintf(stdout, "# worker %d buffer %d: pending wait: %s %.1f s after the free\n",
+				seed, i, pw.err < 0 ? "no result" : zc_errname(pw.err),
+				pw.done - freed);
 			return ST_PENDING;
 		}
 		/* everything is closed: the buffer is gone already */
