@@ -42,6 +42,21 @@ deb12 | deb13 | deb13-bpo | sid | exp | newest) ;;
 *) xz_die "unknown suite id $ID" ;;
 esac
 
+# debs_get SPEC...: apt-get download the packages not in the pool yet
+debs_get() {
+	[ $# -gt 0 ] || return 0
+	xz_log "download: $*"
+	(cd "$XZ_DEBS/pool" && apt-get -q -o quiet=1 download "$@" >&2) ||
+		xz_die "apt-get download failed"
+}
+
+# fresh_dir DIR: an empty DIR to unpack into
+fresh_dir() {
+	xz_log "unpack into $1"
+	rm -rf "$1"
+	mkdir -p "$1"
+}
+
 # hostcc GCC-N: the PATH entry for x86_64-/aarch64-linux-gnu-gcc-N (empty:
 # the host has it)
 hostcc() {
@@ -108,14 +123,8 @@ if [ "$ID" != deb12-6.12 ]; then
 	if [ ! -e "$D/.version" ] || [ "$(cat "$D/.version")" != "$stamp" ]; then
 		need=()
 		for i in "${!files[@]}"; do [ -e "${files[$i]}" ] || need+=("${specs[$i]}"); done
-		if [ ${#need[@]} -gt 0 ]; then
-			xz_log "download: ${need[*]}"
-			(cd "$XZ_DEBS/pool" && apt-get -q -o quiet=1 download "${need[@]}" >&2) ||
-				xz_die "apt-get download failed"
-		fi
-		xz_log "unpack into $D"
-		rm -rf "$D"
-		mkdir -p "$D"
+		debs_get ${need[@]+"${need[@]}"}
+		fresh_dir "$D"
 		for f in "${files[@]::nk}"; do dpkg-deb -x "$f" "$D"; done
 		ksrc=""
 		if [ -n "$src" ]; then
@@ -178,14 +187,8 @@ if [ ! -e "$D/.version" ] || [ "$(cat "$D/.version")" != "$stamp" ]; then
 		files+=("$f")
 		[ -e "$f" ] || specs+=("$p=$ver")
 	done
-	if [ ${#specs[@]} -gt 0 ]; then
-		xz_log "download: ${specs[*]}"
-		(cd "$XZ_DEBS/pool" && apt-get -q -o quiet=1 download "${specs[@]}" >&2) ||
-			xz_die "apt-get download failed"
-	fi
-	xz_log "unpack into $D"
-	rm -rf "$D"
-	mkdir -p "$D"
+	debs_get ${specs[@]+"${specs[@]}"}
+	fresh_dir "$D"
 	for f in "${files[@]::4}"; do dpkg-deb -x "$f" "$D"; done
 	dpkg-deb --fsys-tarfile "${files[4]}" | tar -xO "./usr/src/$src.tar.xz" > "$D/$src.tar.xz"
 	m=$D/usr/src/$hdr/Makefile
