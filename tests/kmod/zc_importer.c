@@ -59,19 +59,18 @@ static u32 zci_crc(const void *p, size_t len)
 	return crc32_le(~0U, p, len) ^ ~0U;
 }
 
-/* Set once a wrapped table was seen (see zci_page_table()). */
-static bool zci_core_wraps;
-
 /*
- * The page of an sg entry of the exporter's table. With CONFIG_DMABUF_DEBUG
- * the 6.x dma-buf core scrambles page_link to catch importers that use it;
- * this test importer looks at the exporter's pages on purpose, so undo that.
+ * The page of an sg entry of the file's page table. With CONFIG_DMABUF_DEBUG
+ * the 6.x dma-buf core scrambles page_link of the table it hands importers
+ * to catch those that use it; this test importer looks at the exporter's
+ * pages on purpose, so undo that. A 7.x core hands over a copy instead, and
+ * f->pages is then the exporter's own table, unscrambled.
  */
-static struct page *zci_sg_page(struct scatterlist *sg)
+static struct page *zci_sg_page(const struct zci_file *f, struct scatterlist *sg)
 {
 	unsigned long link = sg->page_link;
 
-	if (IS_ENABLED(CONFIG_DMABUF_DEBUG) && !zci_core_wraps)
+	if (IS_ENABLED(CONFIG_DMABUF_DEBUG) && f->pages == f->sgt)
 		link ^= ~0xffUL;
 	return (struct page *)(link & ~SG_PAGE_LINK_MASK);
 }
@@ -102,7 +101,6 @@ static struct sg_table *zci_page_table(struct sg_table *sgt)
 	for_each_sgtable_sg(sgt, sg, i)
 		if (sg->length || (sg->page_link & ~SG_PAGE_LINK_MASK))
 			return sgt;
-	zci_core_wraps = true;
 	return container_of(sgt, struct zci_core_sg_wrapper, wrapper)->original;
 }
 
@@ -219,7 +217,7 @@ static int zci_frames(struct zci_file *f, struct zci_frames __user *uarg)
 	cur.left = f->sgt->nents ? f->sgt->nents - 1 : 0;
 	cur.start = 0;
 	for_each_sgtable_sg(f->pages, sg, i) {
-		struct page *page = zci_sg_page(sg);
+		struct page *page = zci_sg_page(f, sg);
 		const u8 *kaddr = (const u8 *)page_address(page) + sg->offset;
 
 		for (k = 0; k * ZCI_UNIT < sg->length; k++, n++) {
@@ -396,7 +394,7 @@ static int zci_pin(struct zci_file *f, struct zci_pin __user *uarg)
 	for_each_sgtable_sg(f->pages, sg, i) {
 		if (i != p.index)
 			continue;
-		f->pinned = zci_sg_page(sg);
+		f->pinned = zci_sg_page(f, sg);
 		get_page(f->pinned);
 		return 0;
 	}

@@ -143,8 +143,8 @@ ZC_KPAT='BUG:|WARNING:|Oops|general protection|Call Trace|KASAN|UBSAN|possible c
 # And, since the 7.x series, dom0's xenbus telling that the toolstack
 # removed a guest's backend directory ("xen-backend console-2-0: xenbus:
 # device forcefully removed from xenstore", xenbus_cleanup_devices() in
-# drivers/xen/xenbus/xenbus_probe.c): xl prints it for every backend device
-# of every guest it shuts down or destroys (console, vdispl: the ones no
+# drivers/xen/xenbus/xenbus_probe.c): dom0's kernel prints it for every backend device
+# of every guest xl shuts down or destroys (console, vdispl: the ones no
 # dom0 kernel driver owns), 6.1 and 6.12 do not. Only that exact text on
 # the backend bus; a frontend device or any other xenbus line still fails.
 ZC_KALLOW='loading out-of-tree module taints kernel|module verification failed|[[]drm[]] Initialized |hrtimer: interrupt took [0-9]+ ns|sched: RT throttling activated|clocksource: |tsc: Marking TSC unstable due to clocksource watchdog|vkms_vblank_simulate: vblank timer overrun|^xen-backend [a-z]+-[0-9]+-[0-9]+: xenbus: device forcefully removed from xenstore$'
