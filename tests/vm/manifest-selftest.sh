@@ -1,10 +1,15 @@
 #!/bin/bash
-# Self-test of the manifest check (tests/vm/host-lib.sh, zc_manifest_check):
+# Self-test of the host-side checks of tests/vm/host-lib.sh.
+# The manifest check (zc_manifest_check):
 # a run's verdicts against a platform manifest must fail for each way a
 # green run can hide missing work (a listed case without a verdict, an
 # unlisted case, a skip where none is allowed, a listed skip that passed, a
 # case reported twice, a malformed line, a partial ZC_CASES run missing a
-# named case) and must pass a complete run. Runs on the host before every
+# named case) and must pass a complete run.
+# The backstop over the whole serial log (zc_host_trouble): must catch
+# trouble also where a kernel record landed inside a relayed domU line, must
+# excuse a declared line there as well, once per declaration, and must not
+# take a domU kernel line or a Xen line apart. Runs on the host before every
 # VM run (tests/vm/check.sh, tests/vm/arm64/ci.sh); silent on success.
 #   bash tests/vm/manifest-selftest.sh
 set -u
@@ -14,7 +19,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 TOP=$T	# zc_manifest_check reads $TOP/tests/manifest/PLAT.txt
-mkdir -p "$T/tests/manifest"
+mkdir -p "$T/tests/manifest" "$T/tests/vm/guest" "$T/d"
+cp "$HERE/guest/zc-lib.sh" "$T/tests/vm/guest/"	# zc_host_trouble's patterns
 FAILS=0
 cat > "$T/tests/manifest/t.txt" <<'EOF'
 # a test manifest
@@ -70,4 +76,39 @@ want 1 "a partial run missing its named case" "ok beta"
 unset ZC_CASES
 echo "alpha SKOP bad" >> "$T/tests/manifest/t.txt"
 want 1 "a malformed manifest line" "ok alpha" "ok beta" "skip gamma"
+
+# trouble N WHAT LINE...: the backstop over a serial log of these lines (each
+# behind a host timestamp, CR-terminated like the console's) reports N lines
+trouble() {
+	local n=$1 what=$2 l got
+	shift 2
+	for l in "$@"; do printf '[  12.345] %s\r\n' "$l"; done > "$T/serial"
+	zc_host_trouble "$T/serial" "$T/d"
+	got=$(wc -l < "$T/d/trouble.log")
+	if [ "$got" != "$n" ]; then
+		echo "manifest-selftest: backstop: $what: $got trouble lines, want $n"
+		sed 's/^/  /' "$T/d/trouble.log"
+		FAILS=$((FAILS + 1))
+	fi
+}
+CR=$'\r'
+CLAMP="xen_drm_zcopy: max_refs 4294967295 clamped to 1048576"
+EXP="    # log: expected: $CLAMP"
+trouble 0 "a normal line" "[    1.000000] Freeing unused kernel memory: 2048K"
+trouble 1 "a driver line nobody declared" "[    1.000000] $CLAMP"
+trouble 0 "a declared driver line" "$EXP" "[    1.000000] $CLAMP"
+trouble 0 "a declared driver line inside a relayed domU line" "$EXP" \
+	"[domU] zcopy-agent: 1519.1 reset  -> ok 0${CR}[   56.955650] $CLAMP"
+trouble 0 "the same, without the CR" "$EXP" "[domU] zcopy-agent: 1519.1 reset  -> ok 0[   56.955650] $CLAMP"
+trouble 1 "an undeclared driver line inside a relayed domU line" \
+	"[domU] zcopy-agent: 1519.1 reset  -> ok 0${CR}[   56.955650] $CLAMP"
+trouble 1 "a line declared once, printed twice" "$EXP" "[    1.000000] $CLAMP" "[    2.000000] $CLAMP"
+trouble 1 "a BUG inside a relayed domU line" "[domU] zcopy-agent: 15[   12.000000] BUG: kernel NULL pointer dereference"
+trouble 1 "a BUG record after a CR" "[    1.000000] random: crng init done${CR}BUG: unable to handle page fault"
+trouble 0 "a domU kernel line" "[domU] [    5.670455] reboot: Power down"
+trouble 1 "a domU kernel BUG" "[domU] [    5.670455] BUG: soft lockup - CPU#0 stuck for 22s!"
+grep -qx '\[domU\] \[    5.670455\] BUG: soft lockup - CPU#0 stuck for 22s!' "$T/d/trouble.log" ||
+	{ echo "manifest-selftest: backstop: a domU kernel line was taken apart"; FAILS=$((FAILS + 1)); }
+trouble 1 "a Xen assertion" "(XEN) [   3.000000] Assertion 'x' failed at common/grant_table.c:1"
+trouble 0 "an allowed line" "[    1.000000] clocksource: Switched to clocksource xen"
 [ $FAILS = 0 ]
