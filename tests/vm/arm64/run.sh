@@ -25,9 +25,12 @@ OUT=${ZC_OUT:-$TOP/build/vm-$PLAT}
 TIMEOUT=${ZC_TIMEOUT:-1200}
 case $PLAT in
 # Cortex-A57 has no 16K translation granule: a 16K kernel spins silently in
-# head.S there, so the 16K platform needs -cpu max
+# head.S there, so the 16K platform needs -cpu max. Without SVE and SME:
+# Xen 4.17 neither supports them in guests nor hides SME from dom0, and 7.x
+# dom0 kernels probe SME's vector lengths at boot, trap, and panic in
+# vec_probe_vqs; 6.12 did not probe.
 arm64) CPU=cortex-a57 ;;
-arm64-16k) CPU=max ;;
+arm64-16k) CPU=max,sve=off,sme=off ;;
 *) echo "run.sh: unknown platform $PLAT" >&2; exit 2 ;;
 esac
 for f in "$OUT/xen" "$OUT/Image" "$OUT/dom0.cpio"; do
