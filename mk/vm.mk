@@ -10,7 +10,8 @@
 #   make vm-shell   the same system with an interactive dom0 shell
 #   make tests      only build the test programs (build/tests/)
 #   make check-kernels  the suite once per runtime kernel (x86_64 6.1 host and
-#                   6.12 from the archive, arm64 and arm64-16k 6.12), one boot
+#                   6.12 from the archive, arm64 and arm64-16k 6.12, and the
+#                   newest sid/experimental kernel of all three), one boot
 #                   each; per-kernel lines, last line the sum (tests/vm/check-kernels.sh;
 #                   ZC_LOCK=<file> takes flock per kernel)
 # Knobs (environment): ZC_CASES=a,b ZC_TIMEOUT=s ZC_CASE_TIMEOUT=s ZC_VERBOSE=1 KV=...
