@@ -135,14 +135,18 @@ zc_serial_lines() {
 # as expected ("# log: expected: TEXT" in its output, collected into
 # LOGDIR/expected.log) is excused once for each time it was declared.
 zc_host_trouble() {
-	local log=$1 dir=$2 ZC_KPAT ZC_KALLOW ZC_XPAT
+	local log=$1 dir=$2 lines ZC_KPAT ZC_KALLOW ZC_XPAT
 	eval "$(grep -E '^ZC_(KPAT|KALLOW|XPAT)=' "$TOP/tests/vm/guest/zc-lib.sh")"
-	zc_serial_lines "$log" | sed -n 's/^ *# log: expected: //p' > "$dir/expected.log"
-	zc_serial_lines "$log" | grep -av -e 'ZCHECK: ' -e '^run.sh: ' -e '^ *# ' |
+	# split once, read twice: the declarations may come after their records
+	lines=$(mktemp "$dir/.lines.XXXXXX")
+	zc_serial_lines "$log" > "$lines"
+	sed -n 's/^ *# log: expected: //p' "$lines" > "$dir/expected.log"
+	grep -av -e 'ZCHECK: ' -e '^run.sh: ' -e '^ *# ' "$lines" |
 		grep -aE -e "$ZC_KPAT" -e "$ZC_XPAT" | grep -avE -e "$ZC_KALLOW" |
 		awk -v exf="$dir/expected.log" 'FILENAME == exf { ex[$0]++; next }
 		{ t = $0; sub(/^\[ *[0-9.]+\] /, "", t); if (ex[t] > 0) { ex[t]--; next } print }' \
 		"$dir/expected.log" - > "$dir/trouble.log"
+	rm -f "$lines"
 }
 
 # zc_manifest_check PLAT LOG: compare the verdicts in the serial log LOG
