@@ -72,6 +72,15 @@ static int zcopy_dmabuf_attach(struct dma_buf *dma_buf,
 	return 0;
 }
 
+/* the unmap of zcopy_dmabuf_map(): its cache maintenance where it has any */
+static void zcopy_unmap_sgt(struct device *dev, struct sg_table *sgt,
+			    enum dma_data_direction dir, bool need_sync)
+{
+	if (need_sync)
+		dma_sync_sgtable_for_cpu(dev, sgt, dir);
+	dma_unmap_sgtable(dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+}
+
 static void zcopy_dmabuf_detach(struct dma_buf *dma_buf,
 				struct dma_buf_attachment *attach)
 {
@@ -82,7 +91,7 @@ static void zcopy_dmabuf_detach(struct dma_buf *dma_buf,
 	/* importers unmap before detaching; clean up after one that did not */
 	if (za->sgt) {
 		drm_warn_once(buf->base.dev, "dma-buf detached while still mapped\n");
-		dma_unmap_sgtable(attach->dev, za->sgt, za->dir, 0);
+		zcopy_unmap_sgt(attach->dev, za->sgt, za->dir, za->need_sync);
 		sg_free_table(za->sgt);
 		kfree(za->sgt);
 	}
@@ -174,7 +183,16 @@ static struct sg_table *zcopy_dmabuf_map(struct dma_buf_attachment *attach,
 	sgt = zcopy_buf_sgt(buf);
 	if (IS_ERR(sgt))
 		goto out;
-	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
+	/*
+	 * Several importers map the same pages at once (a KMS device and a
+	 * capture device, say). The cache maintenance of a map or unmap is
+	 * only wanted where there is any (a bounce buffer, a non-coherent
+	 * device), so it is done explicitly there, and skipped on a coherent
+	 * direct mapping, where it is a no-op. That also keeps the DMA API
+	 * debugging from reporting the overlap of the importers' mappings,
+	 * as drm_gem_map_dma_buf() and gntdev-dmabuf do by skipping it always.
+	 */
+	ret = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret) {
 		sg_free_table(sgt);
 		kfree(sgt);
@@ -184,6 +202,8 @@ static struct sg_table *zcopy_dmabuf_map(struct dma_buf_attachment *attach,
 	za->sgt = sgt;
 	za->dir = dir;
 	za->need_sync = zcopy_sgt_needs_sync(buf, attach->dev, sgt);
+	if (za->need_sync)
+		dma_sync_sgtable_for_device(attach->dev, sgt, dir);
 out:
 	mutex_unlock(&buf->attach_lock);
 	return sgt;
@@ -196,13 +216,16 @@ static void zcopy_dmabuf_unmap(struct dma_buf_attachment *attach,
 	struct zcopy_buf *buf = zcopy_dmabuf_buf(attach->dmabuf);
 	struct zcopy_attach *za = attach->priv;
 
+	bool need_sync = true;
+
 	mutex_lock(&buf->attach_lock);
 	if (za->sgt == sgt) {
+		need_sync = za->need_sync;
 		za->sgt = NULL;
 		za->dir = DMA_NONE;
 	}
 	mutex_unlock(&buf->attach_lock);
-	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	zcopy_unmap_sgt(attach->dev, sgt, dir, need_sync);
 	sg_free_table(sgt);
 	kfree(sgt);
 }
