@@ -27,7 +27,7 @@ mkdir -p "$OUT"
 KMOD=/			# root of lib/modules/$KV (modprobe -d)
 if [ -n "${ZC_KROOT:-}" ]; then
 	[ -e "$ZC_KROOT/kernel.env" ] || { echo "build.sh: no $ZC_KROOT/kernel.env (scripts/runtime-kernels.sh)" >&2; exit 1; }
-	. "$ZC_KROOT/kernel.env"	# KREL KVER KDIR KIMG KMOD KSRC KPATH
+	. "$ZC_KROOT/kernel.env"	# KREL KVER KDIR KIMG KMOD KSRC KPATH [KELF]
 	KV=$KREL
 fi
 # kmake ARGS...: make for the kernel tree, with the compiler it was
@@ -178,16 +178,21 @@ zc_display_image "$R"
 depmod -b "$R" "$KV"
 # the domU kernel: the ELF vmlinux inside the bzImage (xl create would
 # otherwise XZ-decompress it in dom0 user space: ~5 s per domain under TCG)
-# (XZ up to 6.1, zstd in Debian's 6.12 and later)
-off=$(LC_ALL=C grep -m1 -obUaP '\xfd7zXZ\x00' "$KIMG" | LC_ALL=C cut -d: -f1 | sed -n 1p || true)
-unz=(xz -dc --single-stream)
-if [ -z "$off" ]; then
-	off=$(LC_ALL=C grep -m1 -obUaP '\x28\xb5\x2f\xfd' "$KIMG" | LC_ALL=C cut -d: -f1 | sed -n 1p || true)
-	unz=(zstd -qdc)
+# (XZ up to 6.1, zstd in Debian's 6.12 and later); a kernel built here
+# (scripts/debug-kernel.sh) names its ELF itself (KELF)
+if [ -n "${KELF:-}" ]; then
+	cp "$KELF" "$OUT/vmlinux"
+else
+	off=$(LC_ALL=C grep -m1 -obUaP '\xfd7zXZ\x00' "$KIMG" | LC_ALL=C cut -d: -f1 | sed -n 1p || true)
+	unz=(xz -dc --single-stream)
+	if [ -z "$off" ]; then
+		off=$(LC_ALL=C grep -m1 -obUaP '\x28\xb5\x2f\xfd' "$KIMG" | LC_ALL=C cut -d: -f1 | sed -n 1p || true)
+		unz=(zstd -qdc)
+	fi
+	[ -n "$off" ] || { echo "build.sh: no XZ or zstd payload in $KIMG" >&2; exit 1; }
+	# zstd -d stops at the end of the frame but complains about the trailing data
+	{ tail -c +$((off + 1)) "$KIMG" || true; } | { "${unz[@]}" 2>/dev/null || true; } > "$OUT/vmlinux"   # tail: SIGPIPE
 fi
-[ -n "$off" ] || { echo "build.sh: no XZ or zstd payload in $KIMG" >&2; exit 1; }
-# zstd -d stops at the end of the frame but complains about the trailing data
-{ tail -c +$((off + 1)) "$KIMG" || true; } | { "${unz[@]}" 2>/dev/null || true; } > "$OUT/vmlinux"   # tail: SIGPIPE
 file "$OUT/vmlinux" | grep -q 'ELF 64-bit' || { echo "build.sh: no ELF vmlinux out of $KIMG" >&2; exit 1; }
 # the same ELF is the dom0 kernel too: Xen's own XZ decompression of the
 # bzImage took ~9 s of the boot under TCG
