@@ -14,12 +14,18 @@
 #                   newest sid/experimental kernel of all three), one boot
 #                   each; per-kernel lines, last line the sum (tests/vm/check-kernels.sh;
 #                   ZC_LOCK=<file> takes flock per kernel)
+#   make check-debug  the suite with a debug dom0/domU kernel (lockdep, kmemleak,
+#                   KFENCE, UBSAN, DMA-API debug, fault injection ...), built once
+#                   from linux-source-6.1 and cached (tests/vm/check-debug.sh)
 # Knobs (environment): ZC_CASES=a,b ZC_TIMEOUT=s ZC_CASE_TIMEOUT=s ZC_VERBOSE=1 KV=...
 
-.PHONY: check check-kernels demo bench vm-shell tests
+.PHONY: check check-debug check-kernels demo bench vm-shell tests
 
 check:
 	@tests/vm/check.sh check
+
+check-debug:
+	@tests/vm/check-debug.sh
 
 check-kernels:
 	@tests/vm/check-kernels.sh

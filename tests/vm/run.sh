@@ -24,6 +24,8 @@ XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest
 # (to_refs_release_deferred, to_refs_unload_while_mapped check they do not)
 DOM0_ARGS="console=hvc0 earlyprintk=xen panic=-1 init_on_free=1 zc.mode=$MODE zc.exit=debugexit"
 DOM0_ARGS+=" zc.case_timeout=${ZC_CASE_TIMEOUT:-180}"
+# make check-debug: the suite also checks the detectors (zc_debug_armed, zc_kmemleak)
+[ "${ZC_DEBUG:-0}" = 1 ] && DOM0_ARGS+=" zc.debug=1"
 [ -n "${ZC_CASES:-}" ] && DOM0_ARGS+=" zc.cases=${ZC_CASES// /,}"
 # --- bench (owner: perf): the knobs of tests/bench/bench.sh; grant tables
 # for 65536 refs both ways (Xen's default of 64 frames holds 32768 entries)
@@ -48,6 +50,7 @@ if [ "$MODE" = shell ]; then
 	exit $rc
 fi
 
-PLAT=x86_64
+# the manifest: x86_64, or x86_64-debug for make check-debug (tests/vm/check-debug.sh)
+PLAT=${ZC_MANIFEST:-x86_64}
 . "$TOP/tests/vm/host-lib.sh"
 zc_host_run vm "vm: booting Xen + dom0 + domU under QEMU TCG ($MODE)"

@@ -62,6 +62,17 @@ ok=1
 zc_log "setting up Xen userspace"
 zc_xen_setup >> $D 2>&1 || { ok=0; echo "# Xen userspace setup failed" >> $D; }
 zc_log "DOM0_READY"
+# make check-debug (zc.debug=1): the detectors must be there and armed
+DEBUG=$(zc_arg zc.debug 0)
+KMEMLEAK=/sys/kernel/debug/kmemleak
+if [ "$DEBUG" = 1 ]; then
+	zc_debug_armed >> $D || ok=0
+	# what boot and Xen userspace's start left is not ours to report:
+	# kmemleak counts from here, before our modules load
+	[ -w $KMEMLEAK ] && echo clear > $KMEMLEAK
+	# every DMA-API error printed, not only the first (blamed on its case)
+	[ -w /sys/kernel/debug/dma-api/all_errors ] && echo 1 > /sys/kernel/debug/dma-api/all_errors
+fi
 if [ $ok = 1 ]; then
 	zc_load_modules >> $D 2>&1 || { ok=0; echo "# the driver module did not load" >> $D; }
 	zc_domu_start || { ok=0; echo "# the domU did not come up" >> $D; }
@@ -137,6 +148,10 @@ done
 zc_scan >> $D || ok=0
 # no domain but dom0 left: nothing at all may be in use any more
 zc_xen_grants /dev/null >> $D || { ok=0; echo "# Xen: grants still in use after the domU is gone (above)" >> $D; }
+if [ "$DEBUG" = 1 ]; then
+	zc_debug_armed >> $D || ok=0
+	zc_kmemleak >> $D || ok=0
+fi
 if [ $ok = 1 ]; then verdict vm_teardown ok; else verdict vm_teardown fail $D; fi
 zc_say "RESULT $PASS $FAIL $SKIP"
 [ $FAIL = 0 ]

@@ -350,3 +350,49 @@ zc_xen_grants() {
 	done < $ZC_RUN/grants.diff
 	return $zc_r_
 }
+
+# ---------------------------------------------------------------- debug kernel
+# (make check-debug, zc.debug=1: scripts/debug-kernel.sh's kernel)
+
+# zc_debug_armed: the detectors are there and still on. Lockdep and the
+# DMA-API checker switch themselves off after their first report, so a
+# report anywhere (an upstream one at boot included) would blind them for
+# the rest of the run: that is a failure of its own, said here.
+zc_debug_armed() {
+	zc_r_=0
+	if ! [ -r /proc/lockdep_stats ]; then
+		echo "# debug kernel: no /proc/lockdep_stats (no lockdep)"; zc_r_=1
+	elif ! grep -Eq '^ *debug_locks: +1$' /proc/lockdep_stats; then
+		echo "# debug kernel: lockdep switched itself off ($(grep debug_locks /proc/lockdep_stats | tr -s ' ')): an earlier report, see the log"; zc_r_=1
+	fi
+	for f in /sys/kernel/debug/kmemleak /proc/self/fail-nth /sys/kernel/debug/kfence/stats \
+		 /sys/kernel/debug/dma-api/error_count /sys/kernel/debug/failslab/probability \
+		 /sys/kernel/debug/fail_page_alloc/probability; do
+		[ -e $f ] || { echo "# debug kernel: no $f"; zc_r_=1; }
+	done
+	if [ -r /sys/kernel/debug/dma-api/disabled ] && [ "$(cat /sys/kernel/debug/dma-api/disabled)" != N ]; then
+		echo "# debug kernel: the DMA-API checker switched itself off"; zc_r_=1
+	fi
+	v=$(cat /sys/kernel/debug/dma-api/error_count 2>/dev/null)
+	[ "${v:-0}" = 0 ] || { echo "# debug kernel: DMA-API: $v errors"; zc_r_=1; }
+	grep -q '^enabled: 1' /sys/kernel/debug/kfence/stats 2>/dev/null ||
+		{ echo "# debug kernel: KFENCE is not enabled"; zc_r_=1; }
+	return $zc_r_
+}
+
+# zc_kmemleak: scan for leaks (an object is reported once it was
+# unreferenced in two scans and is older than 5 s); any suspect fails
+zc_kmemleak() {
+	[ -w /sys/kernel/debug/kmemleak ] || { echo "# no /sys/kernel/debug/kmemleak"; return 1; }
+	sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 1
+	echo scan > /sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak > $ZC_RUN/kmemleak.txt
+	zc_n_=$(grep -c '^unreferenced object' $ZC_RUN/kmemleak.txt)
+	zc_log "kmemleak: $zc_n_ suspected leaks after the run" >&2	# to the console: the caller keeps stdout
+	[ "$zc_n_" = 0 ] && return 0
+	echo "# kmemleak: $zc_n_ suspected leaks after the run:"
+	head -80 $ZC_RUN/kmemleak.txt | sed 's/^/#   /'
+	return 1
+}
