@@ -215,7 +215,6 @@ static void zcopy_dmabuf_unmap(struct dma_buf_attachment *attach,
 {
 	struct zcopy_buf *buf = zcopy_dmabuf_buf(attach->dmabuf);
 	struct zcopy_attach *za = attach->priv;
-
 	bool need_sync = true;
 
 	mutex_lock(&buf->attach_lock);

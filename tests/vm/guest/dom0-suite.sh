@@ -64,12 +64,11 @@ zc_xen_setup >> $D 2>&1 || { ok=0; echo "# Xen userspace setup failed" >> $D; }
 zc_log "DOM0_READY"
 # make check-debug (zc.debug=1): the detectors must be there and armed
 DEBUG=$(zc_arg zc.debug 0)
-KMEMLEAK=/sys/kernel/debug/kmemleak
 if [ "$DEBUG" = 1 ]; then
 	zc_debug_armed >> $D || ok=0
 	# what boot and Xen userspace's start left is not ours to report:
 	# kmemleak counts from here, before our modules load
-	[ -w $KMEMLEAK ] && echo clear > $KMEMLEAK
+	[ -w /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
 	# every DMA-API error printed, not only the first (blamed on its case)
 	[ -w /sys/kernel/debug/dma-api/all_errors ] && echo 1 > /sys/kernel/debug/dma-api/all_errors
 fi
