@@ -150,7 +150,8 @@ static inline double zcc_now(void)
 /*
  * One line of debugfs "buffers" (docs/design.md):
  *   id foreign|import domid grants refs importers waiters flags
- * domid is -1 and grants 0 for "- 0 -" (an import before TO_REFS); refs is
+ * domid is -1 and grants 0 for "- 0 -" (an import before TO_REFS, or a
+ * FROM_REFS buffer listed before its grants are mapped); refs is
  * "r,r,...", at most 8 then ",...", or "-"; flags a comma list or "-".
  */
 struct zcc_dbuf {
