@@ -916,36 +916,6 @@ static int worker(struct fz_shared *sh, uint64_t seed, unsigned int threads)
 	return 0;
 }
 
-/* the value of NAME= on the kernel command line, or NULL */
-static const char *cmdline_arg(const char *name, char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/cmdline", "r");
-	char line[2048], *p, *tok;
-	size_t nl = strlen(name);
-
-	if (!f)
-		return NULL;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	for (tok = strtok_r(line, " \n", &p); tok; tok = strtok_r(NULL, " \n", &p))
-		if (!strncmp(tok, name, nl) && tok[nl] == '=') {
-			snprintf(buf, len, "%s", tok + nl + 1);
-			return buf;
-		}
-	return NULL;
-}
-
-/* environment first (zctest run by hand), then the kernel command line */
-static const char *param(const char *env, const char *karg, char *buf, size_t len)
-{
-	const char *v = getenv(env);
-
-	return v && *v ? v : cmdline_arg(karg, buf, len);
-}
-
 void zc_fuzz_defaults(struct zc_fuzz_opts *o, unsigned int seconds)
 {
 	char buf[64];
@@ -955,16 +925,16 @@ void zc_fuzz_defaults(struct zc_fuzz_opts *o, unsigned int seconds)
 	o->procs = 2;
 	o->threads = 2;
 	o->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	v = param("ZC_FUZZ_SECS", "zc.fuzz_secs", buf, sizeof(buf));
+	v = zc_param("ZC_FUZZ_SECS", "zc.fuzz_secs", buf, sizeof(buf));
 	if (v)
 		o->seconds = (unsigned int)strtoul(v, NULL, 0);
-	v = param("ZC_FUZZ_SEED", "zc.fuzz_seed", buf, sizeof(buf));
+	v = zc_param("ZC_FUZZ_SEED", "zc.fuzz_seed", buf, sizeof(buf));
 	if (v)
 		o->seed = strtoull(v, NULL, 0);
-	v = param("ZC_FUZZ_PROCS", "zc.fuzz_procs", buf, sizeof(buf));
+	v = zc_param("ZC_FUZZ_PROCS", "zc.fuzz_procs", buf, sizeof(buf));
 	if (v)
 		o->procs = (unsigned int)strtoul(v, NULL, 0);
-	v = param("ZC_FUZZ_THREADS", "zc.fuzz_threads", buf, sizeof(buf));
+	v = zc_param("ZC_FUZZ_THREADS", "zc.fuzz_threads", buf, sizeof(buf));
 	if (v)
 		o->threads = (unsigned int)strtoul(v, NULL, 0);
 }

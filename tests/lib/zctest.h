@@ -167,6 +167,13 @@ int zc_expect_log(const char *text);
 int zc_kmsg_open(void);
 int zc_kmsg_count(int fd, const char *text);
 
+/*
+ * A knob of a case: the environment variable env (zctest run by hand) if
+ * set, else karg=value on the kernel command line (the harness:
+ * ZC_DOM0_ARGS), else NULL. The value is copied to buf.
+ */
+const char *zc_param(const char *env, const char *karg, char *buf, size_t len);
+
 /* Driver debugfs counters (docs/design.md): value, or -1 if unreadable */
 long zc_counter(const char *name);
 /* ZC_PASS when every counter is back to 0 (waits up to timeout_ms) */

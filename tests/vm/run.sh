@@ -27,6 +27,8 @@ DOM0_ARGS+=" zc.case_timeout=${ZC_CASE_TIMEOUT:-180}"
 # make check-debug: the suite also checks the detectors (zc_debug_armed, zc_kmemleak)
 [ "${ZC_DEBUG:-0}" = 1 ] && DOM0_ARGS+=" zc.debug=1"
 [ -n "${ZC_CASES:-}" ] && DOM0_ARGS+=" zc.cases=${ZC_CASES// /,}"
+# the knobs of the cases (zc_param): e.g. "zc.fuzz_secs=600 zc.soak_cycles=10000"
+[ -n "${ZC_DOM0_ARGS:-}" ] && DOM0_ARGS+=" $ZC_DOM0_ARGS"
 # --- bench (owner: perf): the knobs of tests/bench/bench.sh; grant tables
 # for 65536 refs both ways (Xen's default of 64 frames holds 32768 entries)
 if [ "$MODE" = bench ]; then

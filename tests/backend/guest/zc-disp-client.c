@@ -7,7 +7,7 @@
  * the next flip (the frontend WARNs on a flip while one is pending).
  *
  *   zc-disp-client [--frames N] [--seed S] [--be-alloc] [--wait-card SEC]
- *                  [--progress XSPATH]
+ *                  [--progress XSPATH] [--cycles N]
  *
  * Front-alloc: the guest draws through the frontend's own mmap of its
  * dumb buffers (guest pages). Be-alloc: the pages are dom0's, granted to us
@@ -19,6 +19,13 @@
  *
  * --frames 0 flips until killed (the xl destroy case). Progress (frames
  * flipped so far) goes to xenstore every 8 frames when --progress is given.
+ * --cycles N is the soak (tests/cases/81_soak.c): nothing is drawn; with the
+ * first buffer on screen, N times: a new dumb buffer (DBUF_CREATE), its FB
+ * (FB_ATTACH), a flip to it and one back (each waiting for its event),
+ * RmFB (FB_DETACH) and close (DBUF_DESTROY): the display cases' sequence of
+ * one buffer's life, over and over. RESULT then also has cycles=N and
+ * cycle_ms_avg=... .
+ *
  * Last line: "RESULT frames=... first_seed=... last_seed=... flip_ms_avg=...
  * flip_ms_max=... destroy_ms_max=..."; exit status 0 when every step worked.
  */
@@ -52,6 +59,7 @@ struct buf {
 
 static int fd = -1;
 static struct zc_xs xs = { .fd = -1 };
+static int nomap;	/* --cycles: the buffers are not drawn into */
 
 static double now_ms(void)
 {
@@ -164,7 +172,9 @@ static int make_buf(struct buf *b, int idx, uint32_t w, uint32_t h, int be_alloc
 	b->handle = cd.handle;
 	b->pitch = cd.pitch;
 	b->size = cd.size;
-	if (be_alloc) {
+	if (nomap) {
+		/* the soak: nothing to draw */
+	} else if (be_alloc) {
 		if (map_refs(b, idx))
 			return -1;
 	} else {
@@ -220,9 +230,59 @@ static void on_flip(int f, unsigned int a, unsigned int b, unsigned int c, void 
 	flipped = 1;
 }
 
+/* page-flip to fb and wait for its event: ms taken, or -1 */
+static double flip_to(uint32_t crtc, uint32_t fb)
+{
+	drmEventContext ev = { .version = 2, .page_flip_handler = on_flip };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	double t0 = now_ms();
+
+	flipped = 0;
+	if (drmModePageFlip(fd, crtc, fb, DRM_MODE_PAGE_FLIP_EVENT, NULL)) {
+		LOG("PageFlip to FB %u: %s", fb, strerror(errno));
+		return -1;
+	}
+	while (!flipped) {
+		if (poll(&p, 1, 5000) != 1) {
+			LOG("no flip event for FB %u within 5 s", fb);
+			return -1;
+		}
+		drmHandleEvent(fd, &ev);
+	}
+	return now_ms() - t0;
+}
+
+/* --cycles: one buffer's whole life, n times, while shown is on screen */
+static int soak(uint32_t crtc, const struct buf *shown, long n, uint32_t w, uint32_t h,
+		int be_alloc, double *dmax)
+{
+	double t0 = now_ms(), d;
+	long k;
+
+	for (k = 1; k <= n; k++) {
+		struct buf b;
+
+		memset(&b, 0, sizeof(b));
+		if (make_buf(&b, 2, w, h, be_alloc) || flip_to(crtc, b.fb) < 0 ||
+		    flip_to(crtc, shown->fb) < 0) {
+			LOG("soak: cycle %ld of %ld failed", k, n);
+			free_buf(&b);
+			return -1;
+		}
+		d = free_buf(&b);
+		if (d > *dmax)
+			*dmax = d;
+		if (!(k % 1000))
+			LOG("soak: %ld cycles, %.1f ms each", k, (now_ms() - t0) / (double)k);
+	}
+	printf("RESULT cycles=%ld cycle_ms_avg=%.2f destroy_ms_max=%.2f\n", n,
+	       n ? (now_ms() - t0) / (double)n : 0.0, *dmax);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	long frames = 30, k;
+	long frames = 30, cycles = -1, k = 0;
 	uint32_t seed = 1, crtc = 0, conn_id = 0, w, h;
 	const char *progress = NULL;
 	int be_alloc = 0, wait_s = 30, i, rc = 1;
@@ -247,11 +307,14 @@ int main(int argc, char **argv)
 			wait_s = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--progress") && i + 1 < argc)
 			progress = argv[++i];
+		else if (!strcmp(argv[i], "--cycles") && i + 1 < argc)
+			cycles = atol(argv[++i]);
 		else {
-			fprintf(stderr, "usage: zc-disp-client [--frames N] [--seed S] [--be-alloc] [--wait-card SEC] [--progress XSPATH]\n");
+			fprintf(stderr, "usage: zc-disp-client [--frames N] [--seed S] [--be-alloc] [--wait-card SEC] [--progress XSPATH] [--cycles N]\n");
 			return 2;
 		}
 	}
+	nomap = cycles >= 0;
 	if (zc_xs_open(&xs)) {
 		LOG("xenstore: %s", strerror(errno));
 		return 1;
@@ -290,9 +353,18 @@ int main(int argc, char **argv)
 	for (i = 0; i < 2; i++)
 		if (make_buf(&bufs[i], i, w, h, be_alloc))
 			goto out;
-	zcd_draw(bufs[0].map, bufs[0].pitch, seed, w, h);
+	if (!nomap)
+		zcd_draw(bufs[0].map, bufs[0].pitch, seed, w, h);
 	if (drmModeSetCrtc(fd, crtc, bufs[0].fb, 0, 0, &conn_id, 1, &mode)) {
 		LOG("SetCrtc: %s", strerror(errno));
+		goto out;
+	}
+	if (nomap) {
+		if (soak(crtc, &bufs[0], cycles, w, h, be_alloc, &dmax))
+			goto out;
+		if (drmModeSetCrtc(fd, crtc, 0, 0, 0, NULL, 0, NULL))
+			LOG("SetCrtc off: %s", strerror(errno));
+		rc = 0;
 		goto out;
 	}
 	for (k = 1; !frames || k <= frames; k++) {
@@ -335,7 +407,7 @@ out:
 		if (d > dmax)
 			dmax = d;
 	}
-	if (!rc)
+	if (!rc && !nomap)
 		printf("RESULT frames=%ld first_seed=%u last_seed=%u flip_ms_avg=%.2f flip_ms_max=%.2f destroy_ms_max=%.2f\n",
 		       k, seed, seed + (uint32_t)k, k ? fsum / (double)k : 0.0, fmax, dmax);
 	drmModeFreeConnector(conn);
